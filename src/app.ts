@@ -1,0 +1,65 @@
+// Builds the service from a parsed config; it never listens (server.ts does, tests inject).
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Config } from './config.js'
+import authPlugin from './plugins/auth.js'
+import databasePlugin from './plugins/database.js'
+import errorHandlerPlugin from './plugins/error-handler.js'
+import swaggerPlugin from './plugins/swagger.js'
+import { parseQueryString } from './querystring.js'
+import healthRoutes from './routes/health.js'
+import readLogsRoutes from './routes/logs/read.js'
+import writeLogsRoutes from './routes/logs/write.js'
+import { fromMillis, type Instant } from './time.js'
+
+export interface BuildOptions {
+  databaseUrl: string
+  /** The clock, in nanoseconds since the epoch. */
+  now?: () => Instant
+  /** Partition upkeep on a timer (off when only the OpenAPI document is wanted). */
+  maintenance?: boolean
+  /** A pino logger to use; without it one is made from the config. */
+  loggerInstance?: FastifyBaseLogger
+}
+
+const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export function loggerOptions (config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    // pretty only for a person at a terminal; JSON lines everywhere else
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+  }
+}
+
+export async function buildApp (config: Config, options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.loggerInstance === undefined ? { logger: loggerOptions(config) } : { loggerInstance: options.loggerInstance }),
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    routerOptions: { querystringParser: parseQueryString },
+    bodyLimit: 1024 * 1024
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  await app.register(errorHandlerPlugin)
+  await app.register(swaggerPlugin)
+  await app.register(authPlugin, { config })
+  await app.register(databasePlugin, {
+    config,
+    databaseUrl: options.databaseUrl,
+    now: options.now ?? (() => fromMillis(Date.now())),
+    maintenance: options.maintenance ?? true
+  })
+  await app.register(healthRoutes)
+  await app.register(readLogsRoutes)
+  await app.register(writeLogsRoutes, { config })
+  return app
+}

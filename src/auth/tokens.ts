@@ -1,0 +1,74 @@
+// Bearer tokens: verification (HS256 secret and/or RS256/ES256 from a JWKS URL) and the claims we read.
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+
+export type Scope = 'logs.read' | 'logs.write' | 'logs.export'
+export const ALL_SCOPES: Scope[] = ['logs.read', 'logs.write', 'logs.export']
+
+export interface Principal {
+  subject: string
+  scopes: Set<string>
+  /** Groups the token may act in; '*' in the list means all. */
+  groups: string[]
+}
+
+export interface VerifierOptions {
+  secret?: string
+  jwksUrl?: string
+  issuer?: string
+  audience?: string
+}
+
+export class TokenError extends Error {}
+
+export type TokenVerifier = (token: string) => Promise<Principal>
+
+export function createVerifier (opts: VerifierOptions): TokenVerifier {
+  const secret = opts.secret === undefined ? undefined : new TextEncoder().encode(opts.secret)
+  const jwks = opts.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(opts.jwksUrl))
+  const algorithms = [...(secret === undefined ? [] : ['HS256']), ...(jwks === undefined ? [] : ['RS256', 'ES256'])]
+  // The key is chosen by the header's algorithm, so a public key can never be used as an HMAC secret.
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (header.alg === 'HS256' && secret !== undefined) return secret
+    if (jwks !== undefined && header.alg !== 'HS256') return await jwks(header, token)
+    throw new TokenError(`tokens signed with ${String(header.alg)} are not accepted`)
+  }
+  return async (token) => {
+    let payload: JWTPayload
+    try {
+      ({ payload } = await jwtVerify(token, getKey, { algorithms, issuer: opts.issuer, audience: opts.audience }))
+    } catch (err) {
+      throw new TokenError(describe(err))
+    }
+    return principalOf(payload)
+  }
+}
+
+function describe (err: unknown): string {
+  if (err instanceof TokenError) return err.message
+  if (err instanceof joseErrors.JWTExpired) return 'the token has expired'
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's ${err.claim} claim is not accepted`
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token\'s signing algorithm is not accepted'
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token\'s signature does not verify'
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the issuer matches the token'
+  return 'the token is malformed'
+}
+
+function principalOf (payload: JWTPayload): Principal {
+  const scope = payload.scope
+  const scopes = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : []
+  const groups = Array.isArray(payload.resource_groups) ? payload.resource_groups.filter((g): g is string => typeof g === 'string') : []
+  return { subject: payload.sub ?? '', scopes: new Set(scopes), groups }
+}
+
+export function mayActIn (principal: Principal, group: string): boolean {
+  return principal.groups.includes('*') || principal.groups.includes(group)
+}
+
+export async function signDevToken (secret: string, claims: { subject: string, scopes: string[], groups: string[], ttlSeconds: number }): Promise<string> {
+  return await new SignJWT({ scope: claims.scopes.join(' '), resource_groups: claims.groups })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.subject)
+    .setIssuedAt()
+    .setExpirationTime(`${claims.ttlSeconds}s`)
+    .sign(new TextEncoder().encode(secret))
+}

@@ -1,0 +1,39 @@
+// The domain's shapes: a run is named by group, kind and id; a line carries a nanosecond instant.
+import type { Instant } from '../time.js'
+
+export type RunKind = 'deployment' | 'execution'
+
+export interface RunKey {
+  group: string
+  kind: RunKind
+  id: string
+}
+
+export type SortOrder = 'asc' | 'desc'
+
+/** A validated line, ready to store: `ts` is the microsecond literal, `nanos` the rest, `day` its UTC date. */
+export interface LogLine {
+  instant: Instant
+  ts: string
+  nanos: number
+  day: string
+  container: string
+  pod: string
+  stream: string
+  msg: string
+}
+
+export interface LogBatch {
+  lines: LogLine[]
+  first: LogLine
+  last: LogLine
+  days: string[]
+}
+
+export interface LogRange {
+  run: RunKey
+  start: Instant
+  end: Instant
+  top: number
+  order: SortOrder
+}

@@ -1,0 +1,69 @@
+// Bearer-token auth and resource-group tenancy. Routes ask for a scope with `onRequest: app.requireScope(...)`.
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { DEV_AUTH_SECRET_FILE, readOrCreateSecret } from '../auth/secret-file.js'
+import { createVerifier, mayActIn, TokenError, type Principal, type Scope, type TokenVerifier } from '../auth/tokens.js'
+import type { Config } from '../config.js'
+import { errors } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    requireScope: (scope: Scope) => onRequestAsyncHookHandler
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+    /** The AI-Resource-Group the request acts in, once authorized. */
+    resourceGroup: string
+  }
+}
+
+// SAP AI Core's rule for resource-group ids.
+export const RESOURCE_GROUP_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9.-]{1,251}[a-zA-Z0-9]$/
+export const DEFAULT_RESOURCE_GROUP = 'default'
+
+function bearerToken (request: FastifyRequest): string {
+  const header = request.headers.authorization
+  if (header === undefined || header === '') throw errors.unauthorized('Missing bearer token: send Authorization: Bearer <token>.')
+  const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(header)
+  if (m === null) throw errors.unauthorized('Malformed Authorization header: expected Bearer <token>.', 'malformed Authorization header')
+  return m[1] as string
+}
+
+function resourceGroupOf (request: FastifyRequest): string {
+  const value = request.headers['ai-resource-group']
+  if (value === undefined) return DEFAULT_RESOURCE_GROUP
+  if (typeof value !== 'string' || !RESOURCE_GROUP_PATTERN.test(value)) {
+    throw errors.invalidRequest('Header AI-Resource-Group must be 3 to 253 letters, digits, dots or dashes, starting and ending with a letter or digit.',
+      { header: 'AI-Resource-Group' })
+  }
+  return value
+}
+
+async function authPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
+  const { auth, dataDir } = opts.config
+  const secret = auth.devMode ? await readOrCreateSecret(dataDir, DEV_AUTH_SECRET_FILE) : auth.jwtSecret
+  const verify: TokenVerifier = createVerifier({ secret, jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience })
+
+  app.decorateRequest('principal', null)
+  app.decorateRequest('resourceGroup', DEFAULT_RESOURCE_GROUP)
+
+  app.decorate('requireScope', (scope: Scope): onRequestAsyncHookHandler => async function authorize (request, reply) {
+    const token = bearerToken(request)
+    let principal: Principal
+    try {
+      principal = await verify(token)
+    } catch (err) {
+      if (err instanceof TokenError) throw errors.unauthorized(`Invalid bearer token: ${err.message}.`, err.message)
+      throw err
+    }
+    const group = resourceGroupOf(request)
+    if (!principal.scopes.has(scope)) throw errors.forbidden(`The token lacks the scope ${scope}.`, { scope })
+    if (!mayActIn(principal, group)) throw errors.forbidden(`The token may not act in resource group ${group}.`, { resourceGroup: group })
+    request.principal = principal
+    request.resourceGroup = group
+    request.log = request.log.child({ group, sub: principal.subject })
+    reply.log = request.log
+  })
+}
+
+export default fp(authPlugin, { name: 'auth' })

@@ -1,0 +1,56 @@
+// The pool, the store over it, and partition upkeep (made ahead at start and on a timer, dropped after
+// retention). Closing the app ends the timer and the pool.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type pg from 'pg'
+import type { Config } from '../config.js'
+import { LogStore } from '../store/log-store.js'
+import { Partitions } from '../store/partitions.js'
+import { createPool } from '../store/pool.js'
+import { NS_PER_MS, type Instant } from '../time.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: LogStore
+    partitions: Partitions
+    /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
+    now: () => Instant
+  }
+}
+
+export interface DatabaseOptions {
+  config: Config
+  databaseUrl: string
+  now: () => Instant
+  maintenance: boolean
+}
+
+async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Promise<void> {
+  const { config } = opts
+  const pool: pg.Pool = createPool(opts.databaseUrl, config.databasePoolSize)
+  const partitions = new Partitions(pool)
+  app.decorate('now', opts.now)
+  app.decorate('partitions', partitions)
+  app.decorate('store', new LogStore(pool, partitions))
+
+  const maintain = async (): Promise<void> => {
+    const nowMs = Number(opts.now() / NS_PER_MS)
+    const { dropped } = await partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays)
+    if (dropped.length > 0) app.log.info({ dropped }, 'dropped partitions past retention')
+  }
+  let timer: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    if (!opts.maintenance) return
+    await maintain()
+    timer = setInterval(() => {
+      maintain().catch((err: unknown) => { app.log.warn({ err }, 'partition maintenance failed; will retry') })
+    }, config.maintenanceIntervalSeconds * 1000)
+    timer.unref()
+  })
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    await pool.end()
+  })
+}
+
+export default fp(databasePlugin, { name: 'database' })

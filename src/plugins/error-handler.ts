@@ -1,0 +1,52 @@
+// Shapes every non-2xx answer into the contract's error body; 5xx bodies never carry internals.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { errors, toApiError, type ApiError } from '../errors.js'
+
+interface ValidationIssue { instancePath?: string, keyword?: string, message?: string, params?: Record<string, unknown> }
+
+const LOCATION: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', headers: 'header', body: 'body field' }
+
+/** A validation failure from the route schema, told as a message that names the parameter to fix. */
+function fromValidation (issues: ValidationIssue[], context: string | undefined): ApiError {
+  const where = LOCATION[context ?? ''] ?? 'field'
+  const unknown = issues.find((i) => i.keyword === 'unrecognized_keys')
+  if (unknown !== undefined) {
+    const keys = (unknown.params?.keys as string[] | undefined) ?? []
+    return errors.invalidRequest(`Unknown ${where}${keys.length === 1 ? '' : 's'}: ${keys.join(', ')}.`, { parameters: keys })
+  }
+  const first = issues[0] ?? {}
+  const name = (first.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.')
+  const expectedOnce = first.keyword === 'invalid_type' && String(first.message).includes('received array')
+  const message = expectedOnce ? 'must be given once' : first.message ?? 'is invalid'
+  return errors.invalidRequest(name === '' ? `Invalid ${context ?? 'request'}: ${message}.` : `Invalid ${where} ${name}: ${message}.`,
+    name === '' ? undefined : { parameter: name })
+}
+
+function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): void {
+  if (err.headers !== undefined) reply.headers(err.headers)
+  const body: Record<string, unknown> = {
+    code: err.code,
+    message: err.message,
+    requestId: request.id,
+    target: request.url.split('?')[0]
+  }
+  if (err.details !== undefined) body.details = err.details
+  reply.code(err.statusCode).type('application/json; charset=utf-8').send(JSON.stringify({ error: body }))
+}
+
+export default fp(async function errorHandler (app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const validation = (err as FastifyError & { validation?: ValidationIssue[] }).validation
+    const apiError = Array.isArray(validation)
+      ? fromValidation(validation, (err as FastifyError & { validationContext?: string }).validationContext)
+      : toApiError(err)
+    if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
+    else if (apiError.statusCode !== (err.statusCode ?? 0) || err.code !== apiError.code) request.log.info({ err: { code: err.code, message: err.message } }, apiError.code)
+    send(reply, request, apiError)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    send(reply, request, errors.notFound(`No route ${request.method} ${request.url.split('?')[0]}.`))
+  })
+}, { name: 'error-handler' })

@@ -1,0 +1,73 @@
+// Request and response schemas of the logs endpoints; they validate requests and make the OpenAPI document.
+import { z } from 'zod'
+import { MAX_TOP } from '../../logs/read-query.js'
+import { parseRfc3339, TimestampError } from '../../time.js'
+
+export const RUN_ID_PATTERN = /^[\w.-]{4,64}$/
+
+export const runIdParam = z.string().regex(RUN_ID_PATTERN, { error: 'must be 4 to 64 letters, digits, underscores, dots or dashes' })
+
+const timestampParam = (what: string) => z.string()
+  .transform((value, ctx) => {
+    try {
+      return parseRfc3339(value)
+    } catch (err) {
+      if (!(err instanceof TimestampError)) throw err
+      ctx.addIssue({ code: 'custom', message: err.message })
+      return z.NEVER
+    }
+  })
+  .meta({ description: `${what} RFC 3339 with Z or ±hh:mm and 0 to 9 fractional digits; a '+' may be sent unencoded.`, format: 'date-time' })
+
+const topParam = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+  z.int({ error: `must be an integer from 1 to ${MAX_TOP}` }).min(1, { error: `must be an integer from 1 to ${MAX_TOP}` })
+    .max(MAX_TOP, { error: `must be an integer from 1 to ${MAX_TOP}` }))
+
+const orderParam = z.enum(['asc', 'desc'], { error: 'must be asc or desc' })
+
+export const logsQuery = z.strictObject({
+  start: timestampParam('Start of the range (inclusive); default one hour before end.').optional(),
+  end: timestampParam('End of the range (exclusive); default now.').optional(),
+  $top: topParam.optional().meta({ description: `Lines to return, 1 to ${MAX_TOP}; default 1000.` }),
+  top: topParam.optional().meta({ description: 'Same as $top (as SAP\'s Python client sends it).' }),
+  $order: orderParam.optional().meta({ description: 'asc (oldest first, the default) or desc (newest first).' }),
+  order: orderParam.optional().meta({ description: 'Same as $order.' })
+})
+
+export const resourceGroupHeaders = z.looseObject({
+  'ai-resource-group': z.string().optional()
+    .meta({ description: 'Resource group to act in; default "default". 3 to 253 letters, digits, dots or dashes.' })
+})
+
+export const logLine = z.object({
+  container: z.string(),
+  msg: z.string(),
+  pod: z.string(),
+  stream: z.string(),
+  timestamp: z.string().meta({ description: 'UTC with +00:00 and 3, 6 or 9 fractional digits.' })
+}).meta({ id: 'LogLine' })
+
+export const logsResponse = z.object({ data: z.object({ result: z.array(logLine) }) }).meta({ id: 'LogsResponse' })
+
+export const ingestLine = z.object({
+  timestamp: z.string().meta({ description: 'RFC 3339, Z or ±hh:mm, up to 9 fractional digits.' }),
+  msg: z.string(),
+  container: z.string().optional(),
+  pod: z.string().optional(),
+  stream: z.string().optional()
+}).meta({ id: 'IngestLine' })
+
+export const ingestBody = z.union([z.array(ingestLine), z.object({ data: z.object({ result: z.array(ingestLine) }) })])
+  .meta({ description: 'An array of lines, or a read body {"data":{"result":[...]}}. As application/x-ndjson: one line object per text line. Content-Encoding gzip is accepted.' })
+
+export const ingestResponse = z.object({ accepted: z.int().meta({ description: 'Lines committed.' }) })
+
+export const errorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    requestId: z.string(),
+    target: z.string(),
+    details: z.record(z.string(), z.unknown()).optional()
+  })
+}).meta({ id: 'Error' })

@@ -1,0 +1,27 @@
+// Applies migrations/*.sql with postgrator. A session advisory lock lets several replicas start at once.
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import Postgrator from 'postgrator'
+
+const MIGRATIONS = fileURLToPath(new URL('../../migrations/*.sql', import.meta.url))
+const LOCK_KEY = 7_201_446_108 // arbitrary, constant: "run-logs migrations"
+
+export async function migrate (connectionString: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString })
+  await client.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY])
+    const database = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db ?? ''
+    const postgrator = new Postgrator({
+      migrationPattern: MIGRATIONS,
+      driver: 'pg',
+      database,
+      schemaTable: 'schema_version',
+      execQuery: async (query) => await client.query(query)
+    })
+    const applied = await postgrator.migrate()
+    return applied.map((m) => m.filename)
+  } finally {
+    await client.end() // ends the session, releasing the lock
+  }
+}

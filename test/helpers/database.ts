@@ -1,0 +1,32 @@
+// A fresh, migrated database for one test file, dropped when the file's tests end.
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { migrate } from '../../src/store/migrate.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export function adminUrl (): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
+  if (url === undefined || url === '') throw new Error('run the tests with `npm test` (it provides a PostgreSQL), or set TEST_DATABASE_URL')
+  return url
+}
+
+export async function adminQuery (sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl() })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+export async function createTestDatabase (t: Teardown): Promise<string> {
+  const name = `runlogs_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  t.teardown(async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) })
+  const url = new URL(adminUrl())
+  url.pathname = `/${name}`
+  await migrate(url.toString())
+  return url.toString()
+}
