@@ -84,13 +84,13 @@ export function parseLogBatch (rawLines: unknown[], limits: IngestLimits): LogBa
   const lines = rawLines.map((raw, i) => lineOf(raw, i, limits))
   let first = lines[0] as LogLine
   let last = first
-  const days = new Set<string>()
+  const days = new Map<string, number>()
   for (const line of lines) {
     if (line.instant < first.instant) first = line
     if (line.instant > last.instant) last = line
-    days.add(line.day)
+    days.set(line.day, (days.get(line.day) ?? 0) + 1)
   }
-  return { lines, first, last, days: [...days] }
+  return { lines, first, last, days }
 }
 
 /** Splits an NDJSON body into parsed values; a line that is not JSON rejects the body with its index. */

@@ -27,7 +27,8 @@ export interface LogBatch {
   lines: LogLine[]
   first: LogLine
   last: LogLine
-  days: string[]
+  /** Lines per UTC day (YYYY-MM-DD), i.e. per partition. */
+  days: Map<string, number>
 }
 
 export interface LogRange {

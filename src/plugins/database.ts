@@ -28,7 +28,7 @@ export interface DatabaseOptions {
 async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Promise<void> {
   const { config } = opts
   const pool: pg.Pool = createPool(opts.databaseUrl, config.databasePoolSize)
-  const partitions = new Partitions(pool)
+  const partitions = new Partitions(pool, (err) => { app.log.warn({ err }, 'analyze of a partition failed') })
   app.decorate('now', opts.now)
   app.decorate('partitions', partitions)
   app.decorate('store', new LogStore(pool, partitions))
@@ -49,6 +49,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   })
   app.addHook('onClose', async () => {
     clearInterval(timer)
+    await partitions.analyzed()
     await pool.end()
   })
 }

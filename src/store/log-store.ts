@@ -54,20 +54,34 @@ function * copyRows (run: RunKey, lines: LogLine[], baseSeq: bigint): Generator<
 const isMissingPartition = (err: unknown): boolean =>
   (err as { code?: string }).code === '23514' && String((err as Error).message).includes('no partition')
 
+/** The read query of a range, as a named prepared statement (exported so tests can EXPLAIN it). */
+export function readStatement (range: LogRange): { name: string, text: string, values: unknown[] } {
+  const start = toStoredParts(range.start)
+  const end = toStoredParts(range.end)
+  return {
+    name: range.order === 'asc' ? 'read-asc' : 'read-desc',
+    text: range.order === 'asc' ? READ_ASC : READ_DESC,
+    values: [range.run.group, range.run.kind, range.run.id, start.ts, start.nanos, end.ts, end.nanos, range.top]
+  }
+}
+
 export class LogStore {
   constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions) {}
 
   /** Stores a batch atomically; resolves once it is committed. */
   async ingest (run: RunKey, batch: LogBatch): Promise<number> {
-    await this.partitions.ensure(batch.days)
+    await this.partitions.ensure(batch.days.keys())
+    let stored: number
     try {
-      return await this.ingestOnce(run, batch)
+      stored = await this.ingestOnce(run, batch)
     } catch (err) {
       if (!isMissingPartition(err)) throw err
       this.partitions.forget() // another replica's retention dropped one we knew of
-      await this.partitions.ensure(batch.days)
-      return await this.ingestOnce(run, batch)
+      await this.partitions.ensure(batch.days.keys())
+      stored = await this.ingestOnce(run, batch)
     }
+    this.partitions.noteWritten(batch.days)
+    return stored
   }
 
   private async ingestOnce (run: RunKey, batch: LogBatch): Promise<number> {
@@ -93,14 +107,7 @@ export class LogStore {
 
   /** The first `top` lines of a run in [start, end), in the requested order. */
   async read (range: LogRange): Promise<StoredRow[]> {
-    const start = toStoredParts(range.start)
-    const end = toStoredParts(range.end)
-    const result = await this.pool.query<StoredRow>({
-      name: range.order === 'asc' ? 'read-asc' : 'read-desc',
-      text: range.order === 'asc' ? READ_ASC : READ_DESC,
-      values: [range.run.group, range.run.kind, range.run.id, start.ts, start.nanos, end.ts, end.nanos, range.top],
-      rowMode: 'array'
-    })
+    const result = await this.pool.query<StoredRow>({ ...readStatement(range), rowMode: 'array' })
     return result.rows
   }
 

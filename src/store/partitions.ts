@@ -1,16 +1,22 @@
 // Daily partitions of log_lines: made ahead and on demand (a line of any year in bounds finds one),
-// analyzed while they fill (a fresh partition has no statistics), dropped whole after retention.
+// analyzed while they fill, dropped whole after retention.
 import type pg from 'pg'
 
 const DAY_MS = 86_400_000
 const PARTITION_NAME = /^log_lines_(\d{4})(\d{2})(\d{2})$/
+// A partition is analyzed once this process's writes to it reach this many lines, then each time they
+// double. Without statistics the planner takes a freshly filled partition for empty and sorts a whole
+// run instead of walking the index (PERFORMANCE-NOTES: 5.8 ms instead of 0.29 ms); autovacuum comes later.
+const ANALYZE_FIRST_AT = 1000
 
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
 export class Partitions {
   private readonly known = new Set<string>()
+  private readonly growth = new Map<string, { pending: number, analyzed: number }>()
+  private analyzing: Promise<void> = Promise.resolve()
 
-  constructor (private readonly pool: pg.Pool) {}
+  constructor (private readonly pool: pg.Pool, private readonly onError: (err: unknown) => void = () => {}) {}
 
   /** Makes sure a partition exists for each UTC day (YYYY-MM-DD); creation runs outside any ingest transaction. */
   async ensure (days: Iterable<string>): Promise<void> {
@@ -21,20 +27,36 @@ export class Partitions {
     }
   }
 
+  /** Counts committed lines per day and analyzes, in the background, the partitions that doubled. */
+  noteWritten (linesPerDay: Map<string, number>): void {
+    for (const [day, lines] of linesPerDay) {
+      const g = this.growth.get(day) ?? { pending: 0, analyzed: 0 }
+      g.pending += lines
+      this.growth.set(day, g)
+      if (g.pending < Math.max(ANALYZE_FIRST_AT, g.analyzed)) continue
+      g.analyzed += g.pending
+      g.pending = 0
+      this.analyzing = this.analyzing
+        .then(async () => { await this.pool.query(`ANALYZE ${partitionName(day)}`) })
+        .catch(this.onError)
+    }
+  }
+
+  /** Resolves when the analyses started so far have ended. */
+  async analyzed (): Promise<void> {
+    await this.analyzing
+  }
+
   /** Forgets what it knows, after another replica dropped a partition under it. */
   forget (): void {
     this.known.clear()
   }
 
-  /** Makes today's and the next days' partitions, drops those past retention, refreshes statistics. */
+  /** Makes today's and the next days' partitions and drops those past retention. */
   async maintain (nowMs: number, aheadDays: number, retentionDays: number): Promise<{ dropped: string[] }> {
     const days = Array.from({ length: aheadDays + 1 }, (_, i) => utcDay(nowMs + i * DAY_MS))
     await this.ensure(days)
     const dropped = retentionDays > 0 ? await this.dropBefore(utcDay(nowMs - retentionDays * DAY_MS)) : []
-    // Partitioned parents are never auto-analyzed and new partitions lag: refresh the ones being written.
-    for (const day of [utcDay(nowMs - DAY_MS), utcDay(nowMs)]) {
-      await this.pool.query(`ANALYZE ${partitionName(day)}`).catch(() => undefined)
-    }
     return { dropped }
   }
 
@@ -51,6 +73,7 @@ export class Partitions {
       if (day >= cutoffDay) continue
       await this.pool.query(`DROP TABLE IF EXISTS ${name}`)
       this.known.delete(day)
+      this.growth.delete(day)
       dropped.push(name)
     }
     await this.pool.query("DELETE FROM runs WHERE last_ts < ($1::date::timestamp AT TIME ZONE 'UTC')", [cutoffDay])

@@ -1,0 +1,99 @@
+// Shared pieces of the benchmarks: a fresh database, the service started as its own process, a token.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { SignJWT } from 'jose'
+import pg from 'pg'
+import pino from 'pino'
+import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { migrate } from '../src/store/migrate.js'
+
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface BenchDatabase { url: string, server: string, close: () => Promise<void> }
+
+/** A fresh database on BENCH_DATABASE_URL's (or DATABASE_URL's) server, else on an embedded one. */
+export async function benchDatabase (): Promise<BenchDatabase> {
+  const given = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL
+  let admin = given
+  let stopEmbedded = async (): Promise<void> => {}
+  if (admin === undefined || admin === '') {
+    const dir = await mkdtemp(path.join(tmpdir(), 'run-logs-bench-'))
+    await chmod(dir, 0o755)
+    const embedded = await startEmbeddedPostgres(dir, await freePort(), pino({ level: 'warn' }))
+    admin = embedded.url
+    stopEmbedded = async () => { await embedded.stop(); await rm(dir, { recursive: true, force: true }) }
+  }
+  const name = `runlogs_bench_${Date.now()}`
+  const client = new pg.Client({ connectionString: admin })
+  await client.connect()
+  await client.query(`CREATE DATABASE ${name}`)
+  const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'
+  await client.end()
+  const url = new URL(admin)
+  url.pathname = `/${name}`
+  await migrate(url.toString())
+  return {
+    url: url.toString(),
+    server: `PostgreSQL ${version} (${given === undefined ? 'embedded' : url.host})`,
+    close: async () => {
+      const c = new pg.Client({ connectionString: admin })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+      await stopEmbedded()
+    }
+  }
+}
+
+export interface Service { baseUrl: string, process: ChildProcess, stop: () => Promise<void> }
+
+/** Starts the service as a separate process, so the load generator does not share its event loop. */
+export async function startService (databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit']
+  })
+  const baseUrl = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).ok) break
+    } catch {}
+    if (i > 200 || child.exitCode !== null) throw new Error('the service did not start')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    baseUrl,
+    process: child,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+export async function benchToken (): Promise<string> {
+  return await new SignJWT({ scope: 'logs.read logs.write logs.export', resource_groups: ['*'] })
+    .setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('12h')
+    .sign(new TextEncoder().encode(BENCH_SECRET))
+}
+
+export function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}

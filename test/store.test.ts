@@ -1,0 +1,116 @@
+// The store under the API: the plan that serves reads, partitions made and dropped whole, ingestion order.
+import pg from 'pg'
+import t from 'tap'
+import type { LogRange } from '../src/logs/model.js'
+import { readStatement } from '../src/store/log-store.js'
+import { migrate } from '../src/store/migrate.js'
+import { fromMillis, NS_PER_MS } from '../src/time.js'
+import { authHeaders, buildTestApp } from './helpers/app.js'
+import { adminQuery, adminUrl } from './helpers/database.js'
+
+const DAY = 86_400_000
+const NOW = Date.parse('2026-06-15T12:00:00Z')
+const clock = (): bigint => fromMillis(NOW)
+
+interface PlanNode { 'Node Type': string, 'Index Name'?: string, 'Scan Direction'?: string, 'Actual Rows'?: number, Plans?: PlanNode[] }
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)]
+
+async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try { return await fn(client) } finally { await client.end() }
+}
+
+async function post (app: Awaited<ReturnType<typeof buildTestApp>>['app'], id: string, lines: unknown[], group?: string): Promise<void> {
+  const res = await app.inject({ method: 'POST', url: `/v2/lm/deployments/${id}/logs`, headers: await authHeaders({}, group), payload: lines })
+  if (res.statusCode !== 200) throw new Error(res.body)
+}
+
+t.test('the first N lines of a run in a range come from an ordered primary-key walk, in both orders, with no sort', async (t) => {
+  const { app, databaseUrl } = await buildTestApp(t, { now: clock })
+  // 3 runs, 6,000 lines each, over two days (two partitions), as written by the service.
+  for (const run of ['run-a', 'run-b', 'run-c']) {
+    for (let b = 0; b < 6; b++) {
+      await post(app, run, Array.from({ length: 1000 }, (_, i) => ({
+        timestamp: new Date(NOW - 2 * DAY + (b * 1000 + i) * 20_000).toISOString(), msg: `m${i}`
+      })))
+    }
+  }
+  await app.partitions.analyzed() // the statistics the service gathers on its own as partitions fill
+  for (const order of ['asc', 'desc'] as const) {
+    const range: LogRange = {
+      run: { group: 'default', kind: 'deployment', id: 'run-b' },
+      start: fromMillis(NOW - 3 * DAY),
+      end: fromMillis(NOW),
+      top: 1000,
+      order
+    }
+    const { text, values } = readStatement(range)
+    const plan = await withClient(databaseUrl, async (c) =>
+      (await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows[0]?.['QUERY PLAN'][0]?.Plan)
+    const all = nodes(plan as PlanNode)
+    t.notOk(all.some((n) => /Sort/.test(n['Node Type'])), `${order}: no sort node`)
+    t.notOk(all.some((n) => /Bitmap/.test(n['Node Type'])), `${order}: no bitmap scan`)
+    const scans = all.filter((n) => n['Node Type'] === 'Index Scan')
+    t.ok(scans.length > 0 && scans.every((n) => /_pkey$/.test(n['Index Name'] ?? '')), `${order}: index scans of the primary key`)
+    t.ok(scans.every((n) => n['Scan Direction'] === (order === 'asc' ? 'Forward' : 'Backward')), `${order}: scan direction`)
+    t.equal(plan?.['Actual Rows'], 1000, `${order}: stops after $top rows`)
+  }
+})
+
+t.test('partitions are made ahead at start, and on demand for a line of any year', async (t) => {
+  const { app, databaseUrl } = await buildTestApp(t, { now: clock, env: { LOG_RETENTION_DAYS: '0', PARTITIONS_AHEAD_DAYS: '2' } })
+  const partitions = async (): Promise<string[]> => await withClient(databaseUrl, async (c) => (await c.query<{ relname: string }>(
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_lines'::regclass ORDER BY 1")).rows.map((r) => r.relname))
+  t.same(await partitions(), ['log_lines_20260615', 'log_lines_20260616', 'log_lines_20260617'])
+  await post(app, 'old-run', [{ timestamp: '1999-12-31T23:59:59.999999999-01:00', msg: 'old' }, { timestamp: '1850-03-01T00:00:00Z', msg: 'older' }])
+  t.ok((await partitions()).includes('log_lines_20000101'))
+  t.ok((await partitions()).includes('log_lines_18500301'))
+  const res = await app.inject({ url: '/v2/lm/deployments/old-run/logs?start=1800-01-01T00:00:00Z', headers: await authHeaders() })
+  t.same(res.json().data.result.map((l: { timestamp: string }) => l.timestamp), ['1850-03-01T00:00:00.000+00:00', '2000-01-01T00:59:59.999999999+00:00'])
+})
+
+t.test('retention drops whole partitions past LOG_RETENTION_DAYS and the runs left empty, never rows one by one', async (t) => {
+  const { app, databaseUrl } = await buildTestApp(t, { now: clock, env: { LOG_RETENTION_DAYS: '0' } })
+  const at = (daysAgo: number): string => new Date(NOW - daysAgo * DAY).toISOString()
+  await post(app, 'expired', [{ timestamp: at(40), msg: 'gone' }])
+  await post(app, 'spanning', [{ timestamp: at(40), msg: 'gone' }, { timestamp: at(20), msg: 'kept 20' }, { timestamp: at(1), msg: 'kept 1' }])
+  const { dropped } = await app.partitions.maintain(NOW, 1, 30)
+  t.same(dropped, [`log_lines_${at(40).slice(0, 10).replaceAll('-', '')}`])
+  const headers = await authHeaders()
+  const spanning = await app.inject({ url: `/v2/lm/deployments/spanning/logs?start=${at(60)}`, headers })
+  t.same(spanning.json().data.result.map((l: { msg: string }) => l.msg), ['kept 20', 'kept 1'])
+  t.equal((await app.inject({ url: `/v2/lm/deployments/expired/logs?start=${at(60)}`, headers })).statusCode, 404, 'a run with no line left is forgotten')
+  const deleted = await withClient(databaseUrl, async (c) => (await c.query<{ n: string }>(
+    "SELECT coalesce(sum(n_tup_del), 0) AS n FROM pg_stat_user_tables WHERE relname LIKE 'log_lines_%'")).rows[0]?.n)
+  t.equal(Number(deleted), 0, 'no row was deleted from a kept partition')
+})
+
+t.test('concurrent batches into one run keep each batch contiguous and in order among equal timestamps', async (t) => {
+  const { app } = await buildTestApp(t, { now: clock })
+  const ts = new Date(NOW - 60_000).toISOString()
+  await Promise.all(Array.from({ length: 10 }, async (_, b) =>
+    await post(app, 'busy-run', Array.from({ length: 100 }, (_, i) => ({ timestamp: ts, msg: `${b}:${i}` })))))
+  const res = await app.inject({ url: '/v2/lm/deployments/busy-run/logs?$top=5000', headers: await authHeaders() })
+  const msgs: string[] = res.json().data.result.map((l: { msg: string }) => l.msg)
+  t.equal(msgs.length, 1000)
+  for (let k = 0; k < 1000; k += 100) {
+    const batch = msgs[k]?.split(':')[0]
+    t.same(msgs.slice(k, k + 100), Array.from({ length: 100 }, (_, i) => `${batch}:${i}`), `lines ${k}..${k + 99} are one batch in order`)
+  }
+})
+
+t.test('migrations apply once, and replicas starting together apply them once', async (t) => {
+  const name = `runlogs_migrate_${process.pid}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  t.teardown(async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) })
+  const url = new URL(adminUrl())
+  url.pathname = `/${name}`
+  const results = await Promise.all([migrate(url.toString()), migrate(url.toString()), migrate(url.toString())])
+  t.equal(results.filter((applied) => applied.length > 0).length, 1, 'one of three applied the migrations')
+  t.same(await migrate(url.toString()), [], 'a later start applies nothing')
+})
+
+t.test('the clock in nanoseconds drives the defaults', async (t) => {
+  t.equal(clock() / NS_PER_MS, BigInt(NOW))
+})
