@@ -19,7 +19,8 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: intSetting(10, 1, 200),
   EMBEDDED_PG_PORT: intSetting(54329, 1, 65535),
   AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-  AUTH_JWKS_URL: optionalUrl,
+  // jose fetches the key set over HTTP(S) only; any other scheme would fail every token at request time.
+  AUTH_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
   INGEST_MAX_BYTES: intSetting(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -20,6 +20,9 @@ export interface VerifierOptions {
 
 export class TokenError extends Error {}
 
+/** The issuer's key set could not be fetched: the token may be fine, the service cannot tell now. */
+export class KeySetUnavailable extends Error {}
+
 export type TokenVerifier = (token: string) => Promise<Principal>
 
 export function createVerifier (opts: VerifierOptions): TokenVerifier {
@@ -29,7 +32,15 @@ export function createVerifier (opts: VerifierOptions): TokenVerifier {
   // The key is chosen by the header's algorithm, so a public key can never be used as an HMAC secret.
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (header.alg === 'HS256' && secret !== undefined) return secret
-    if (jwks !== undefined && header.alg !== 'HS256') return await jwks(header, token)
+    if (jwks !== undefined && header.alg !== 'HS256') {
+      try {
+        return await jwks(header, token)
+      } catch (err) {
+        // No matching key is the token's fault; a failed fetch (refused, timeout, not 200, not a JWKS) is not.
+        if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) throw err
+        throw new KeySetUnavailable('the key set could not be fetched', { cause: err })
+      }
+    }
     throw new TokenError(`tokens signed with ${String(header.alg)} are not accepted`)
   }
   return async (token) => {
@@ -37,6 +48,7 @@ export function createVerifier (opts: VerifierOptions): TokenVerifier {
     try {
       ({ payload } = await jwtVerify(token, getKey, { algorithms, issuer: opts.issuer, audience: opts.audience }))
     } catch (err) {
+      if (err instanceof KeySetUnavailable) throw err
       throw new TokenError(describe(err))
     }
     return principalOf(payload)

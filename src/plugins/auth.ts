@@ -1,8 +1,9 @@
 // Bearer-token auth and resource-group tenancy. Routes ask for a scope with `onRequest: app.requireScope(...)`.
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
+import { DEFAULT_RESOURCE_GROUP, RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
 import { DEV_AUTH_SECRET_FILE, readOrCreateSecret } from '../auth/secret-file.js'
-import { createVerifier, mayActIn, TokenError, type Principal, type Scope, type TokenVerifier } from '../auth/tokens.js'
+import { createVerifier, KeySetUnavailable, mayActIn, TokenError, type Principal, type Scope, type TokenVerifier } from '../auth/tokens.js'
 import type { Config } from '../config.js'
 import { errors } from '../errors.js'
 
@@ -16,10 +17,6 @@ declare module 'fastify' {
     resourceGroup: string
   }
 }
-
-// SAP AI Core's rule for resource-group ids.
-export const RESOURCE_GROUP_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9.-]{1,251}[a-zA-Z0-9]$/
-export const DEFAULT_RESOURCE_GROUP = 'default'
 
 function bearerToken (request: FastifyRequest): string {
   const header = request.headers.authorization
@@ -54,6 +51,10 @@ async function authPlugin (app: FastifyInstance, opts: { config: Config }): Prom
       principal = await verify(token)
     } catch (err) {
       if (err instanceof TokenError) throw errors.unauthorized(`Invalid bearer token: ${err.message}.`, err.message)
+      if (err instanceof KeySetUnavailable) {
+        request.log.warn({ err: err.cause }, 'the key set at AUTH_JWKS_URL could not be fetched')
+        throw errors.unavailable('The token issuer\'s keys cannot be fetched right now; retry shortly.')
+      }
       throw err
     }
     const group = resourceGroupOf(request)
