@@ -1,27 +1,11 @@
 // Shared pieces of the benchmarks: a fresh database, the service started as its own process, a token.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { SignJWT } from 'jose'
 import pg from 'pg'
-import pino from 'pino'
-import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { freePort, startTemporaryPostgres } from '../scripts/temporary-postgres.js'
 import { migrate } from '../src/store/migrate.js'
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret'
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
-}
 
 export interface BenchDatabase { url: string, server: string, close: () => Promise<void> }
 
@@ -31,11 +15,9 @@ export async function benchDatabase (): Promise<BenchDatabase> {
   let admin = given
   let stopEmbedded = async (): Promise<void> => {}
   if (admin === undefined || admin === '') {
-    const dir = await mkdtemp(path.join(tmpdir(), 'run-logs-bench-'))
-    await chmod(dir, 0o755)
-    const embedded = await startEmbeddedPostgres(dir, await freePort(), pino({ level: 'warn' }))
+    const embedded = await startTemporaryPostgres('bench')
     admin = embedded.url
-    stopEmbedded = async () => { await embedded.stop(); await rm(dir, { recursive: true, force: true }) }
+    stopEmbedded = embedded.stop
   }
   const name = `runlogs_bench_${Date.now()}`
   const client = new pg.Client({ connectionString: admin })

@@ -2,32 +2,11 @@
 // otherwise an embedded server started for this run in a temporary folder. Each test file makes its own
 // database on that server (test/helpers/database.ts) and drops it afterwards.
 import { spawn } from 'node:child_process'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import pino from 'pino'
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
-}
+import { startTemporaryPostgres } from './temporary-postgres.js'
 
 const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
-let embedded: EmbeddedDatabase | undefined
-let dataDir: string | undefined
-if (given === undefined || given === '') {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'run-logs-test-'))
-  await chmod(dataDir, 0o755) // mkdtemp makes 0700; as root, the postgres user must enter it
-  embedded = await startEmbeddedPostgres(dataDir, await freePort(), pino({ level: 'warn' }))
-}
+const embedded = given === undefined || given === '' ? await startTemporaryPostgres('test') : undefined
 const adminUrl = embedded?.url ?? given as string
 console.log(`# tests run against ${embedded === undefined ? 'the server at ' + adminUrl.replace(/\/\/[^@]*@/, '//') : 'an embedded PostgreSQL'}`)
 
@@ -49,5 +28,4 @@ const count = (word: string): number => Number(new RegExp(`${word}: (\\d+)`).exe
 console.log(`${count('pass')} passed, ${count('fail')} failed${count('skip') + count('todo') > 0 ? `, ${count('skip') + count('todo')} skipped` : ''}`)
 
 await embedded?.stop()
-if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
 process.exit(code)

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
+import { errors } from './errors.js'
 import authPlugin from './plugins/auth.js'
 import databasePlugin from './plugins/database.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
@@ -44,15 +45,18 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     },
     routerOptions: { querystringParser: parseQueryString },
     frameworkErrors: answerFrameworkError,
+    return503OnClosing: false,
     bodyLimit: 1024 * 1024
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
-  // Responses to requests that were in flight when closing began end their connection, so the server
-  // does not wait out the keep-alive timeout before it can close.
+  // While closing: new requests get the contract's 503 (Fastify's own answer has another body), and
+  // responses to requests already in flight end their connection, so the server need not wait out the
+  // keep-alive timeout before it can close.
   let closing = false
   app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async () => { if (closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1) })
   app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
 
   await app.register(errorHandlerPlugin)

@@ -74,6 +74,9 @@ export function toApiError (err: unknown): ApiError {
   const e = err as Partial<ApiError> & { code?: string }
   if (typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number') return e as ApiError
   if (isDatabaseUnavailable(err)) return errors.unavailable('The log store is unavailable; retry shortly.')
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return errors.unsupportedMediaType('This Content-Type is not accepted: send application/json or application/x-ndjson.')
+  }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500
   const known = CODE_BY_STATUS[status]
   if (status >= 400 && status < 500 && known !== undefined) return known(String(e.message ?? 'Bad request'))

@@ -35,6 +35,17 @@ function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): voi
   reply.code(err.statusCode).type('application/json; charset=utf-8').send(JSON.stringify({ error: body }))
 }
 
+/**
+ * Fastify's `frameworkErrors`: the router answers a malformed URL or an over-long path parameter before any
+ * hook or error handler runs, so these answers get the error body and the request id here.
+ */
+export function answerFrameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id)
+  send(reply, request, err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? errors.invalidRequest('A path parameter is too long; run ids are 4 to 64 letters, digits, underscores, dots or dashes.')
+    : toApiError(err))
+}
+
 export default fp(async function errorHandler (app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const validation = (err as FastifyError & { validation?: ValidationIssue[] }).validation

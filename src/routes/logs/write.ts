@@ -15,6 +15,9 @@ const bodyDocumentedOnly: FastifySchemaCompiler<any> = (route) =>
 
 export default async function writeLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
+  // Only the two documented types: Fastify's default text/plain parser would hand a string to the line
+  // checks, which then say the body is not an array when its type is what is wrong (415).
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: config.ingestMaxBytes }, (_request, body, done) => {
     try {
       done(null, parseNdjson(body as string))
