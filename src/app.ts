@@ -25,6 +25,7 @@ export interface BuildOptions {
 }
 
 const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/
+const PROBES = new Set(['/healthz', '/readyz'])
 
 export function loggerOptions (config: Config): FastifyServerOptions['logger'] {
   return {
@@ -38,7 +39,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   const app = Fastify({
     ...(options.loggerInstance === undefined ? { logger: loggerOptions(config) } : { loggerInstance: options.loggerInstance }),
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Probes would fill the log with a pair of lines each; they still log what goes wrong.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: (req) => PROBES.has(req.url) }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()

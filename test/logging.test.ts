@@ -27,3 +27,20 @@ t.test('request log lines name the request, the group and the run', async (t) =>
   t.notOk(JSON.stringify(records).includes(TEST_SECRET), 'no secret is logged')
   t.notOk(JSON.stringify(records).toLowerCase().includes('bearer '), 'no token is logged')
 })
+
+t.test('probes add no request lines, and the operator\'s level holds on them', async (t) => {
+  for (const level of ['info', 'error']) {
+    const records: Array<Record<string, unknown>> = []
+    const sink = new Writable({ write (chunk: Buffer, _enc, done) { records.push(JSON.parse(chunk.toString())); done() } })
+    const config = parseConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: level })
+    // No database answers here: /readyz fails, which is worth a warning, not more than the level allows.
+    const app = await buildApp(config, { databaseUrl: 'postgres://postgres@127.0.0.1:1/none', loggerInstance: pino({ level }, sink), maintenance: false })
+    t.teardown(async () => { await app.close() })
+    t.equal((await app.inject({ url: '/healthz' })).statusCode, 200)
+    t.equal((await app.inject({ url: '/readyz' })).statusCode, 503)
+    t.notOk(records.some((r) => r.msg === 'incoming request' || r.msg === 'request completed'), `${level}: no request lines for probes`)
+    const warnings = records.filter((r) => r.level === 40)
+    if (level === 'info') t.ok(warnings.length > 0, 'info: the failed readiness check is a warning')
+    else t.same(warnings, [], 'error: nothing below error is written')
+  }
+})

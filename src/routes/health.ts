@@ -10,12 +10,10 @@ const status = z.object({ status: z.literal('ok') })
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>()
   typed.get('/healthz', {
-    logLevel: 'warn',
     schema: { summary: 'Liveness: the process is up', tags: ['Health'], response: { 200: status } }
   }, async () => ({ status: 'ok' as const }))
 
   typed.get('/readyz', {
-    logLevel: 'warn',
     schema: { summary: 'Readiness: the database answers', tags: ['Health'], response: { 200: status, 503: errorResponse } }
   }, async (request) => {
     try {
