@@ -71,7 +71,7 @@ export async function startEmbeddedPostgres (dataDir: string, port: number, log:
   }
   // Should the process end without stopping it (a crash), the server still gets its SIGINT: stop() sends
   // it synchronously, before its first await.
-  const stopOnExit = (): void => { void server.stop() }
+  const stopOnExit = (): void => { server.stop().catch(() => undefined) }
   process.once('exit', stopOnExit)
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`
   await createDatabaseIfMissing(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`)
