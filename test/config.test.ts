@@ -1,12 +1,11 @@
 // Settings: every one an environment variable with a default, validated at start; a bad value names itself.
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
+import { runEntryPoint } from './helpers/process.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
 const SECRET = 'a-secret-of-at-least-thirty-two-characters'
 
 function thrownBy (fn: () => unknown): unknown {
@@ -99,18 +98,8 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
 t.test('the server does not start with a bad setting, and says which', async (t) => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'run-logs-config-'))
   t.teardown(async () => { await rm(dataDir, { recursive: true, force: true }) })
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AUTH_|DATABASE_URL$)/.test(name)))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...env, PORT: 'abc', DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 30_000)
-  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve) })
-  clearTimeout(timer)
+  const { code, stdout, stderr } = await runEntryPoint('src/server.ts', [], { PORT: 'abc', DATA_DIR: dataDir })
+  const output = stdout + stderr
   t.not(code, 0, 'exits non-zero')
   t.not(code, null, 'exits by itself')
   t.match(output, /PORT/, 'the message names PORT')

@@ -1,6 +1,5 @@
 // Dev mode end to end: with no AUTH_* set, `npm run token` signs with a secret in DATA_DIR and the app
 // accepts that token; with any AUTH_* set no secret is made and no token printed.
-import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,30 +11,15 @@ import { DEV_AUTH_SECRET_FILE } from '../src/auth/secret-file.js'
 import { parseConfig } from '../src/config.js'
 import { buildTestApp } from './helpers/app.js'
 import { createTestDatabase } from './helpers/database.js'
+import { runEntryPoint, type ProcessResult } from './helpers/process.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/
 
 const databaseUrl = await createTestDatabase(t)
 
-interface CliResult { code: number | null, stdout: string, stderr: string }
-
-/** Runs src/cli/token.ts the way `npm run token` does, with only the given settings (no AUTH_*, no DATABASE_URL). */
-async function tokenCli (args: string[], env: Record<string, string>): Promise<CliResult> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AUTH_|DATABASE_URL$|TEST_DATABASE_URL$)/.test(name)))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], {
-    cwd: ROOT,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 30_000)
-  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve) })
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+/** Runs src/cli/token.ts the way `npm run token` does, with only the given settings. */
+async function tokenCli (args: string[], env: Record<string, string>): Promise<ProcessResult> {
+  return await runEntryPoint('src/cli/token.ts', args, env)
 }
 
 async function tempDataDir (t: Test): Promise<string> {
