@@ -69,14 +69,20 @@ const CODE_BY_STATUS: Record<number, (message: string) => ApiError> = {
 
 const OUR_CODES = new Set(Object.values(CONTRACT_CODE))
 
+// Fastify's own errors whose message would not tell the caller what to fix.
+const FRAMEWORK_ERRORS: Record<string, () => ApiError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => errors.unsupportedMediaType('This Content-Type is not accepted: send application/json or application/x-ndjson.'),
+  // The router's limit on a path parameter's length: a run id that long breaks the id rule, a 400 (not 414).
+  FST_ERR_MAX_PARAM_LENGTH: () => errors.invalidRequest('A path parameter is too long; run ids are 4 to 64 letters, digits, underscores, dots or dashes.')
+}
+
 /** Turns anything thrown into a catalogue error; 4xx errors of the framework keep their status and message. */
 export function toApiError (err: unknown): ApiError {
   const e = err as Partial<ApiError> & { code?: string }
   if (typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number') return e as ApiError
   if (isDatabaseUnavailable(err)) return errors.unavailable('The log store is unavailable; retry shortly.')
-  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return errors.unsupportedMediaType('This Content-Type is not accepted: send application/json or application/x-ndjson.')
-  }
+  const framework = typeof e?.code === 'string' ? FRAMEWORK_ERRORS[e.code] : undefined
+  if (framework !== undefined) return framework()
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500
   const known = CODE_BY_STATUS[status]
   if (status >= 400 && status < 500 && known !== undefined) return known(String(e.message ?? 'Bad request'))

@@ -41,9 +41,7 @@ function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): voi
  */
 export function answerFrameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-request-id', request.id)
-  send(reply, request, err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? errors.invalidRequest('A path parameter is too long; run ids are 4 to 64 letters, digits, underscores, dots or dashes.')
-    : toApiError(err))
+  send(reply, request, toApiError(err))
 }
 
 export default fp(async function errorHandler (app: FastifyInstance) {
