@@ -1,8 +1,8 @@
 // Shared pieces of the benchmarks: a fresh database, the service started as its own process, a token.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { SignJWT } from 'jose'
 import pg from 'pg'
-import { freePort, startTemporaryPostgres } from '../scripts/temporary-postgres.js'
+import { startServiceProcess, type ServiceProcess } from '../scripts/service-process.js'
+import { startTemporaryPostgres } from '../scripts/temporary-postgres.js'
 import { migrate } from '../src/store/migrate.js'
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret'
@@ -41,32 +41,9 @@ export async function benchDatabase (): Promise<BenchDatabase> {
   }
 }
 
-export interface Service { baseUrl: string, process: ChildProcess, stop: () => Promise<void> }
-
 /** Starts the service as a separate process, so the load generator does not share its event loop. */
-export async function startService (databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit']
-  })
-  const baseUrl = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).ok) break
-    } catch {}
-    if (i > 200 || child.exitCode !== null) throw new Error('the service did not start')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return {
-    baseUrl,
-    process: child,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    }
-  }
+export async function startService (databaseUrl: string): Promise<ServiceProcess> {
+  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn' }, { echo: true })
 }
 
 export async function benchToken (): Promise<string> {

@@ -1,33 +1,16 @@
 // The real process: embedded PostgreSQL in DATA_DIR, graceful SIGTERM (the write in flight completes,
 // the database stops), and the data still there after a restart on the same DATA_DIR.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { startServiceProcess, type ServiceProcess } from '../scripts/service-process.js'
 import { freePort } from '../scripts/temporary-postgres.js'
 import { token } from './helpers/app.js'
 
-interface Started { child: ChildProcess, base: string, output: () => string, exited: Promise<number | null> }
-
-async function start (dataDir: string, pgPort: number): Promise<Started> {
-  const port = await freePort()
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info' }
-  for (const key of ['DATABASE_URL', 'TEST_DATABASE_URL', 'TEST_ADMIN_DATABASE_URL', 'AUTH_JWT_SECRET', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE']) delete env[key]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr?.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
-  const base = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) break
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) return { child, base, output: () => output, exited }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`the service did not become ready:\n${output}`)
+async function start (dataDir: string, pgPort: number): Promise<ServiceProcess> {
+  return await startServiceProcess({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info' })
 }
 
 async function devToken (dataDir: string): Promise<string> {
@@ -47,7 +30,7 @@ t.test('npm start path: embedded database, graceful stop under a write, data kep
   const headers = { authorization: `Bearer ${await devToken(dataDir)}`, 'content-type': 'application/json' }
   const at = Date.now() - 60_000
   const lines = Array.from({ length: 20_000 }, (_, i) => ({ timestamp: new Date(at + i).toISOString(), msg: `line ${i}` }))
-  const write = fetch(`${first.base}/v2/lm/executions/e-graceful/logs`, { method: 'POST', headers, body: JSON.stringify(lines) })
+  const write = fetch(`${first.baseUrl}/v2/lm/executions/e-graceful/logs`, { method: 'POST', headers, body: JSON.stringify(lines) })
   await new Promise((resolve) => setTimeout(resolve, 30))
   first.child.kill('SIGTERM')
   const res = await write.catch((err: unknown) => { t.fail(`the write failed: ${String(err)}\n${first.output()}`); throw err })
@@ -58,7 +41,7 @@ t.test('npm start path: embedded database, graceful stop under a write, data kep
 
   const second = await start(dataDir, pgPort)
   t.teardown(() => { second.child.kill('SIGKILL') })
-  const read = await fetch(`${second.base}/v2/lm/executions/e-graceful/logs?$top=5000&$order=desc&start=${new Date(at - 1000).toISOString()}`, { headers })
+  const read = await fetch(`${second.baseUrl}/v2/lm/executions/e-graceful/logs?$top=5000&$order=desc&start=${new Date(at - 1000).toISOString()}`, { headers })
   const body = await read.json() as { data: { result: Array<{ msg: string }> } }
   t.equal(body.data.result.length, 5000)
   t.equal(body.data.result[0]?.msg, 'line 19999', 'every line survived the restart')

@@ -1,18 +1,14 @@
 // Runs one of the project's entry points (src/server.ts, src/cli/*.ts) as its own process, the way npm
 // scripts do, with the caller's settings and none of the runner's AUTH_* or database URLs.
 import { spawn } from 'node:child_process'
-import path from 'node:path'
-
-export const ROOT = path.resolve(import.meta.dirname, '..', '..')
+import { isolatedEnv, ROOT } from '../../scripts/service-process.js'
 
 export interface ProcessResult { code: number | null, stdout: string, stderr: string }
 
 export async function runEntryPoint (script: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ProcessResult> {
-  const inherited = Object.fromEntries(Object.entries(process.env)
-    .filter(([name]) => !/^(AUTH_|DATABASE_URL$|TEST_DATABASE_URL$|TEST_ADMIN_DATABASE_URL$)/.test(name)))
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
-    env: { ...inherited, ...env },
+    env: isolatedEnv(env),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
