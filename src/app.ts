@@ -6,9 +6,11 @@ import type { Config } from './config.js'
 import { errors } from './errors.js'
 import authPlugin from './plugins/auth.js'
 import databasePlugin from './plugins/database.js'
+import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
+import exportRoutes from './routes/exports/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
 import writeLogsRoutes from './routes/logs/write.js'
@@ -18,7 +20,7 @@ export interface BuildOptions {
   databaseUrl: string
   /** The clock, in nanoseconds since the epoch. */
   now?: () => Instant
-  /** Partition upkeep on a timer (off when only the OpenAPI document is wanted). */
+  /** Partition upkeep and export jobs on timers (off when only the OpenAPI document is wanted). */
   maintenance?: boolean
   /** A pino logger to use; without it one is made from the config. */
   loggerInstance?: FastifyBaseLogger
@@ -73,5 +75,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(healthRoutes)
   await app.register(readLogsRoutes)
   await app.register(writeLogsRoutes, { config })
+  await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
+  await app.register(exportRoutes, { config })
   return app
 }

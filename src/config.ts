@@ -28,7 +28,21 @@ const envSchema = z.object({
   LOG_RETENTION_DAYS: intSetting(30, 0, 36500),
   MAX_FUTURE_SKEW_SECONDS: intSetting(3600, 0, 31 * 24 * 3600),
   PARTITIONS_AHEAD_DAYS: intSetting(3, 1, 365),
-  MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400)
+  MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Exports (docs/exports.md)
+  PUBLIC_BASE_URL: optionalUrl,
+  EXPORT_DIR: optionalString,
+  EXPORT_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  EXPORT_DAILY_LIMIT: intSetting(25, 1, 100000),
+  EXPORT_MAX_RUNS: intSetting(1000, 1, 100000),
+  EXPORT_TTL_HOURS: intSetting(72, 1, 24 * 365),
+  EXPORT_MAX_FILE_BYTES: intSetting(25 * 1024 * 1024, 1024, 1024 * 1024 * 1024 * 1024),
+  EXPORT_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  EXPORT_MAX_ATTEMPTS: intSetting(3, 1, 100),
+  EXPORT_WORKERS: intSetting(1, 0, 16),
+  EXPORT_POLL_INTERVAL_MS: intSetting(2000, 10, 3600 * 1000),
+  EXPORT_LEASE_SECONDS: intSetting(60, 1, 3600),
+  EXPORT_SWEEP_INTERVAL_SECONDS: intSetting(600, 1, 86400)
 })
 
 export type Env = z.input<typeof envSchema>
@@ -56,6 +70,30 @@ export interface Config {
   maxFutureSkewSeconds: number
   partitionsAheadDays: number
   maintenanceIntervalSeconds: number
+  /** Base of absolute links the service hands out (export downloads). */
+  publicBaseUrl: string
+  exports: {
+    dir: string
+    /** Unset: a secret is made in dataDir (file export-link-secret). */
+    linkSecret?: string
+    dailyLimit: number
+    maxRuns: number
+    ttlHours: number
+    maxFileBytes: number
+    webhookUrl?: string
+    maxAttempts: number
+    /** Concurrent builds in this process; 0 serves the API only. */
+    workers: number
+    pollIntervalMs: number
+    leaseSeconds: number
+    sweepIntervalSeconds: number
+  }
+}
+
+// A wildcard listen address is not a place to send a browser; the loopback name is.
+function defaultBaseUrl (host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  return `http://${name}:${port}`
 }
 
 export class ConfigError extends Error {}
@@ -91,6 +129,21 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.LOG_RETENTION_DAYS,
     maxFutureSkewSeconds: e.MAX_FUTURE_SKEW_SECONDS,
     partitionsAheadDays: e.PARTITIONS_AHEAD_DAYS,
-    maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS
+    maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? defaultBaseUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
+    exports: {
+      dir: path.resolve(e.EXPORT_DIR ?? path.join(e.DATA_DIR, 'exports')),
+      linkSecret: e.EXPORT_LINK_SECRET,
+      dailyLimit: e.EXPORT_DAILY_LIMIT,
+      maxRuns: e.EXPORT_MAX_RUNS,
+      ttlHours: e.EXPORT_TTL_HOURS,
+      maxFileBytes: e.EXPORT_MAX_FILE_BYTES,
+      webhookUrl: e.EXPORT_WEBHOOK_URL,
+      maxAttempts: e.EXPORT_MAX_ATTEMPTS,
+      workers: e.EXPORT_WORKERS,
+      pollIntervalMs: e.EXPORT_POLL_INTERVAL_MS,
+      leaseSeconds: e.EXPORT_LEASE_SECONDS,
+      sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_SECONDS
+    }
   }
 }

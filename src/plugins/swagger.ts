@@ -22,6 +22,7 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Deployment', description: 'Logs of deployments' },
         { name: 'Execution', description: 'Logs of executions' },
+        { name: 'Export', description: 'Archives of logs for auditors' },
         { name: 'Health', description: 'Liveness and readiness' }
       ]
     },

@@ -1,0 +1,89 @@
+// Exports: the job store, this process's worker, the link signer and the sweeper that deletes expired
+// archives. Background work runs only when the app runs for real (not for the OpenAPI document).
+import { rm } from 'node:fs/promises'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { readOrCreateSecret } from '../auth/secret-file.js'
+import type { Config } from '../config.js'
+import { ExportJobs, type ExportRow } from '../store/export-jobs.js'
+import { createPool } from '../store/pool.js'
+import { LinkSigner } from './links.js'
+import { exportView, type ExportView } from './view.js'
+import { notifyWebhook } from './webhook.js'
+import { ExportWorker } from './worker.js'
+
+export const EXPORT_LINK_SECRET_FILE = 'export-link-secret'
+
+export interface ExportService {
+  jobs: ExportJobs
+  worker: ExportWorker
+  links: LinkSigner
+  /** The API's export object, with a signed link when READY. */
+  view: (row: ExportRow) => Promise<ExportView>
+  /** Marks READY exports past their expiry EXPIRED and deletes their archives (all, or one). */
+  sweep: (requestId?: string) => Promise<number>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    exports: ExportService
+  }
+}
+
+export interface ExportOptions {
+  config: Config
+  databaseUrl: string
+  background: boolean
+}
+
+async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise<void> {
+  const { config } = opts
+  const settings = config.exports
+  // Its own small pool: a long build holds a connection per batch and must not starve the API's reads.
+  const pool = createPool(opts.databaseUrl, settings.workers + 2)
+  const jobs = new ExportJobs(pool)
+  const links = new LinkSigner(config.publicBaseUrl,
+    async () => settings.linkSecret ?? await readOrCreateSecret(config.dataDir, EXPORT_LINK_SECRET_FILE))
+  const log = app.log.child({ component: 'exports' })
+
+  const view = async (row: ExportRow): Promise<ExportView> => {
+    const link = row.status === 'READY' && row.expiresEpoch !== null
+      ? await links.url({ requestId: row.requestId, group: row.group, expires: row.expiresEpoch })
+      : null
+    return exportView(row, app.now(), link)
+  }
+  const worker = new ExportWorker({
+    jobs,
+    pool,
+    config,
+    now: app.now,
+    log,
+    finished: async (row) => { await notifyWebhook(settings.webhookUrl, await view(row), row.group, log) }
+  })
+  const sweep = async (requestId?: string): Promise<number> => {
+    const expired = await jobs.expire(app.now(), requestId)
+    for (const e of expired) {
+      if (e.archivePath !== null) await rm(e.archivePath, { force: true })
+    }
+    if (expired.length > 0) log.info({ expired: expired.map((e) => e.requestId) }, 'expired exports deleted')
+    return expired.length
+  }
+  app.decorate('exports', { jobs, worker, links, view, sweep })
+
+  let sweeper: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    if (!opts.background) return
+    if (settings.workers > 0) worker.start()
+    sweeper = setInterval(() => {
+      sweep().catch((err: unknown) => { log.warn({ err }, 'export sweep failed; will retry') })
+    }, settings.sweepIntervalSeconds * 1000)
+    sweeper.unref()
+  })
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper)
+    await worker.stop()
+    await pool.end()
+  })
+}
+
+export default fp(exportPlugin, { name: 'exports', dependencies: ['database'] })

@@ -1,0 +1,54 @@
+// GET /v2/lm/exports/{requestId}/download: the signed link, no bearer token (like a presigned URL). The
+// signature is checked before anything is looked up: an altered link learns nothing.
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errors } from '../../errors.js'
+import { isExpired } from '../../export/view.js'
+import { NS_PER_SECOND } from '../../time.js'
+import { errorResponse } from '../logs/schemas.js'
+import { downloadQuery, requestIdParams } from './schemas.js'
+
+export default async function downloadRoute (app: FastifyInstance): Promise<void> {
+  app.withTypeProvider<ZodTypeProvider>().get('/v2/lm/exports/:requestId/download', {
+    schema: {
+      tags: ['Export'],
+      operationId: 'exports.download',
+      summary: 'Download an export archive',
+      description: 'The gzip\'d tar of a READY export, by the signed downloadLink; no token. Altered link: 403; expired: 410.',
+      params: requestIdParams,
+      querystring: downloadQuery,
+      response: { 200: z.unknown().meta({ description: 'The archive, application/gzip; its sha256 in X-Archive-Sha256.' }), 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 410: errorResponse }
+    }
+  }, async (request, reply) => {
+    const { requestId } = request.params
+    const { group, signature } = request.query
+    const expires = Number(request.query.expires)
+    if (!(await app.exports.links.verify({ requestId, group, expires }, signature))) {
+      throw errors.forbidden('This download link is not valid: it was altered or was not made by this service. Read the export again for its current downloadLink.')
+    }
+    const expired = (): Error => errors.gone(`This export's download link expired at ${new Date(expires * 1000).toISOString()}; its archive is deleted. Request a new export.`, { requestId })
+    const row = await app.exports.jobs.get(group, requestId)
+    if (row === undefined) throw errors.notFound(`No export ${requestId} in resource group ${group}.`, { requestId })
+    if (app.now() >= BigInt(expires) * NS_PER_SECOND || isExpired(row, app.now())) {
+      if (row.status === 'READY') await app.exports.sweep(requestId)
+      throw expired()
+    }
+    if (row.status !== 'READY' || row.archivePath === null) throw errors.conflict(`Export ${requestId} is not ready to download.`, { requestId })
+    const size = await stat(row.archivePath).then((s) => s.size, () => undefined)
+    if (size === undefined) {
+      request.log.error({ exportId: requestId, path: row.archivePath }, 'a READY export\'s archive is missing; EXPORT_DIR must be shared by all replicas')
+      throw errors.internal()
+    }
+    request.log.info({ exportId: requestId, bytes: size }, 'export downloaded')
+    return await reply
+      .type('application/gzip')
+      .header('content-length', size)
+      .header('content-disposition', `attachment; filename="logs-export-${requestId}.tar.gz"`)
+      .header('cache-control', 'private, no-store')
+      .header('x-archive-sha256', row.archiveSha256 ?? '')
+      .send(createReadStream(row.archivePath))
+  })
+}

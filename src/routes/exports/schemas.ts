@@ -1,0 +1,67 @@
+// Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
+import { z } from 'zod'
+import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
+import { parseRfc3339, TimestampError } from '../../time.js'
+import { runIdParam } from '../logs/schemas.js'
+
+const MAX_LISTED_IDS = 10_000
+
+const timestampField = (description: string) => z.string()
+  .transform((value, ctx) => {
+    try {
+      return parseRfc3339(value)
+    } catch (err) {
+      if (!(err instanceof TimestampError)) throw err
+      ctx.addIssue({ code: 'custom', message: err.message })
+      return z.NEVER
+    }
+  })
+  .meta({ description, format: 'date-time' })
+
+export const createExportBody = z.strictObject({
+  filters: z.strictObject({
+    deploymentIds: z.array(runIdParam).max(MAX_LISTED_IDS).optional()
+      .meta({ description: 'Deployments to export; with either list given, only listed runs match.' }),
+    executionIds: z.array(runIdParam).max(MAX_LISTED_IDS).optional()
+      .meta({ description: 'Executions to export; with either list given, only listed runs match.' }),
+    start: timestampField('Start of the range (inclusive), RFC 3339; default: the earliest stored line.').optional(),
+    end: timestampField('End of the range (exclusive), RFC 3339; default: when the export is requested.').optional()
+  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end' })
+}).meta({ id: 'ExportRequest' })
+
+export const requestIdParams = z.object({ requestId: z.uuid({ error: 'must be a UUID' }) })
+
+export const listExportsQuery = z.strictObject({
+  $top: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+    z.int({ error: 'must be an integer from 1 to 1000' }).min(1, { error: 'must be an integer from 1 to 1000' })
+      .max(1000, { error: 'must be an integer from 1 to 1000' })).optional().meta({ description: 'Exports to return, newest first; default 100.' }),
+  $skip: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+    z.int({ error: 'must be a whole number' }).min(0, { error: 'must be a whole number' })).optional().meta({ description: 'Exports to skip; default 0.' })
+})
+
+export const downloadQuery = z.strictObject({
+  group: z.string().regex(RESOURCE_GROUP_PATTERN, { error: 'must be a resource group name' }),
+  expires: z.string().regex(/^\d{1,15}$/, { error: 'must be seconds since the epoch' }),
+  signature: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be the link\'s signature' })
+})
+
+const exportFilters = z.object({
+  deploymentIds: z.array(z.string()).optional(),
+  executionIds: z.array(z.string()).optional(),
+  start: z.string(),
+  end: z.string()
+})
+
+export const exportObject = z.object({
+  requestId: z.string(),
+  status: z.enum(['QUEUED', 'READY', 'FAILED', 'EXPIRED']),
+  totalExecutions: z.int().meta({ description: 'Runs in the export, fixed when it was requested.' }),
+  triggeredAt: z.string(),
+  downloadLink: z.string().nullable().meta({ description: 'Signed link, no token needed; set when READY.' }),
+  expiresAt: z.string().nullable().meta({ description: 'When the link and archive expire; set once READY.' }),
+  errorMessage: z.string().nullable().meta({ description: 'What went wrong; set when FAILED.' }),
+  progress: z.object({ runsWritten: z.int(), totalExecutions: z.int() }),
+  filters: exportFilters
+}).meta({ id: 'Export' })
+
+export const exportList = z.object({ count: z.int(), resources: z.array(exportObject) }).meta({ id: 'ExportList' })

@@ -1,0 +1,246 @@
+// All SQL of export jobs: the quota-checked request, the queue (claim with SKIP LOCKED, lease, heartbeat,
+// retry), the result, and expiry. Times of the domain (triggered, ready, expires) come from the app's
+// clock so tests can move it; leases use the database's clock, the one every replica shares.
+import type pg from 'pg'
+import type { RunKind } from '../logs/model.js'
+import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
+
+export type JobStatus = 'QUEUED' | 'BUILDING' | 'READY' | 'FAILED' | 'EXPIRED'
+
+/** The request's filters with start and end resolved (RFC 3339, nanosecond-exact). */
+export interface ExportFilters {
+  deploymentIds?: string[]
+  executionIds?: string[]
+  start: string
+  end: string
+}
+
+/** A run fixed into an export when it was requested; `firstTs` is its first line in range (API format). */
+export interface MatchedRun { kind: RunKind, id: string, firstTs: string }
+
+export interface ExportRow {
+  requestId: string
+  group: string
+  status: JobStatus
+  filters: ExportFilters
+  totalExecutions: number
+  runsWritten: number
+  createdBy: string
+  /** API-formatted UTC timestamps. */
+  triggeredAt: string
+  readyAt: string | null
+  expiresAt: string | null
+  /** expires_at in whole seconds since the epoch (what links sign). */
+  expiresEpoch: number | null
+  attempts: number
+  errorMessage: string | null
+  archivePath: string | null
+  archiveBytes: number | null
+  archiveSha256: string | null
+}
+
+export interface ClaimedJob extends ExportRow { runs: MatchedRun[] }
+
+export type CreateResult =
+  | { kind: 'created', row: ExportRow }
+  | { kind: 'quota', retryAfterSeconds: number }
+  | { kind: 'too-many-runs', limit: number }
+
+export interface CreateInput {
+  requestId: string
+  group: string
+  createdBy: string
+  filters: ExportFilters
+  start: Instant
+  end: Instant
+  now: Instant
+  dailyLimit: number
+  maxRuns: number
+}
+
+const COLUMNS = `request_id, resource_group, status, filters, total_executions, runs_written, created_by, triggered_at,
+  ready_at, expires_at, floor(extract(epoch FROM expires_at))::bigint AS expires_epoch, attempts, error_message,
+  archive_path, archive_bytes, archive_sha256`
+
+interface DbRow {
+  request_id: string,
+  resource_group: string,
+  status: JobStatus,
+  filters: ExportFilters,
+  total_executions: number
+  runs_written: number,
+  created_by: string,
+  triggered_at: string,
+  ready_at: string | null,
+  expires_at: string | null
+  expires_epoch: string | null,
+  attempts: number,
+  error_message: string | null,
+  archive_path: string | null
+  archive_bytes: string | null,
+  archive_sha256: string | null,
+  runs?: MatchedRun[]
+}
+
+const toRow = (r: DbRow): ExportRow => ({
+  requestId: r.request_id,
+  group: r.resource_group,
+  status: r.status,
+  filters: r.filters,
+  totalExecutions: r.total_executions,
+  runsWritten: r.runs_written,
+  createdBy: r.created_by,
+  triggeredAt: formatStored(r.triggered_at, 0),
+  readyAt: r.ready_at === null ? null : formatStored(r.ready_at, 0),
+  expiresAt: r.expires_at === null ? null : formatStored(r.expires_at, 0),
+  expiresEpoch: r.expires_epoch === null ? null : Number(r.expires_epoch),
+  attempts: r.attempts,
+  errorMessage: r.error_message,
+  archivePath: r.archive_path,
+  archiveBytes: r.archive_bytes === null ? null : Number(r.archive_bytes),
+  archiveSha256: r.archive_sha256
+})
+
+// The runs of a group with lines in [start, end), each with its first line in range (a walk of the
+// primary key that stops at one row). runs' first/last bounds only narrow the candidates.
+const MATCH_RUNS = `
+SELECT r.run_kind, r.run_id, f.ts, f.ts_ns
+FROM runs r
+CROSS JOIN LATERAL (
+  SELECT l.ts, l.ts_ns FROM log_lines l
+  WHERE l.resource_group = r.resource_group AND l.run_kind = r.run_kind AND l.run_id = r.run_id
+    AND l.ts >= $2 AND l.ts <= $4 AND (l.ts, l.ts_ns) >= ($2, $3) AND (l.ts, l.ts_ns) < ($4, $5)
+  ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1
+) f
+WHERE r.resource_group = $1
+  AND (($6::text[] IS NULL AND $7::text[] IS NULL)
+       OR (r.run_kind = 'deployment' AND r.run_id = ANY($6::text[]))
+       OR (r.run_kind = 'execution' AND r.run_id = ANY($7::text[])))
+  AND (r.last_ts, r.last_ns) >= ($2, $3) AND (r.first_ts, r.first_ns) < ($4, $5)
+ORDER BY f.ts, f.ts_ns, r.run_kind, r.run_id
+LIMIT $8`
+
+const DAY_MS = 86_400_000
+
+const isoOf = (ns: Instant): string => toStoredParts(ns).ts
+
+export class ExportJobs {
+  constructor (private readonly pool: pg.Pool) {}
+
+  /**
+   * Counts the group's exports of the UTC day and inserts the new one in one transaction, under an advisory
+   * lock on (group, day): two replicas cannot both take the last slot of a quota.
+   */
+  async create (input: CreateInput): Promise<CreateResult> {
+    const nowMs = Number(input.now / NS_PER_MS)
+    const dayStartMs = Math.floor(nowMs / DAY_MS) * DAY_MS
+    const dayStart = new Date(dayStartMs).toISOString()
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock(hashtext(\'run-logs export quota\'), hashtext($1 || \' \' || $2))', [input.group, dayStart])
+      const { rows: counted } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM exports WHERE resource_group = $1 AND triggered_at >= $2 AND triggered_at < $3',
+        [input.group, dayStart, new Date(dayStartMs + DAY_MS).toISOString()])
+      if ((counted[0]?.n ?? 0) >= input.dailyLimit) {
+        await client.query('ROLLBACK')
+        return { kind: 'quota', retryAfterSeconds: Math.max(1, Math.ceil((dayStartMs + DAY_MS - nowMs) / 1000)) }
+      }
+      const start = toStoredParts(input.start)
+      const end = toStoredParts(input.end)
+      const { rows: matched } = await client.query<[RunKind, string, string, number]>({
+        text: MATCH_RUNS,
+        rowMode: 'array',
+        values: [input.group, start.ts, start.nanos, end.ts, end.nanos,
+          input.filters.deploymentIds ?? null, input.filters.executionIds ?? null, input.maxRuns + 1]
+      })
+      if (matched.length > input.maxRuns) {
+        await client.query('ROLLBACK')
+        return { kind: 'too-many-runs', limit: input.maxRuns }
+      }
+      const runs: MatchedRun[] = matched.map(([kind, id, ts, ns]) => ({ kind, id, firstTs: formatStored(ts, ns) }))
+      const { rows } = await client.query<DbRow>(`INSERT INTO exports
+        (request_id, resource_group, status, filters, runs, total_executions, created_by, triggered_at)
+        VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [input.requestId, input.group, JSON.stringify(input.filters), JSON.stringify(runs), runs.length, input.createdBy, isoOf(input.now)])
+      await client.query('COMMIT')
+      return { kind: 'created', row: toRow(rows[0] as DbRow) }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  async get (group: string, requestId: string): Promise<ExportRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`SELECT ${COLUMNS} FROM exports WHERE resource_group = $1 AND request_id = $2`, [group, requestId])
+    return rows[0] === undefined ? undefined : toRow(rows[0])
+  }
+
+  async list (group: string, top: number, skip: number): Promise<{ count: number, rows: ExportRow[] }> {
+    const { rows } = await this.pool.query<DbRow & { total: number }>(`SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM exports
+      WHERE resource_group = $1 ORDER BY triggered_at DESC, request_id LIMIT $2 OFFSET $3`, [group, top, skip])
+    const count = rows[0]?.total ?? (await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exports WHERE resource_group = $1', [group])).rows[0]?.n ?? 0
+    return { count, rows: rows.map(toRow) }
+  }
+
+  /**
+   * Takes the oldest queued job, or a build whose lease lapsed (its worker died), for `owner`. SKIP LOCKED:
+   * replicas polling at once each take a different job or none, never the same one.
+   */
+  async claim (owner: string, leaseSeconds: number): Promise<ClaimedJob | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`UPDATE exports SET status = 'BUILDING', attempts = attempts + 1,
+        lease_owner = $1, lease_until = now() + make_interval(secs => $2), runs_written = 0
+      WHERE request_id = (
+        SELECT request_id FROM exports
+        WHERE status = 'QUEUED' OR (status = 'BUILDING' AND lease_until < now())
+        ORDER BY triggered_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING ${COLUMNS}, runs`, [owner, leaseSeconds])
+    const r = rows[0]
+    return r === undefined ? undefined : { ...toRow(r), runs: r.runs ?? [] }
+  }
+
+  /** Extends the lease and records progress; false when the job is no longer this owner's build. */
+  async heartbeat (requestId: string, owner: string, leaseSeconds: number, runsWritten: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`UPDATE exports SET lease_until = now() + make_interval(secs => $3), runs_written = $4
+      WHERE request_id = $1 AND lease_owner = $2 AND status = 'BUILDING'`, [requestId, owner, leaseSeconds, runsWritten])
+    return rowCount === 1
+  }
+
+  async markReady (requestId: string, owner: string, now: Instant, expires: Instant,
+    archive: { path: string, bytes: number, sha256: string }): Promise<ExportRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`UPDATE exports SET status = 'READY', ready_at = $3, expires_at = $4,
+        archive_path = $5, archive_bytes = $6, archive_sha256 = $7, runs_written = total_executions,
+        lease_owner = NULL, lease_until = NULL, error_message = NULL
+      WHERE request_id = $1 AND lease_owner = $2 AND status = 'BUILDING' RETURNING ${COLUMNS}`,
+    [requestId, owner, isoOf(now), isoOf(expires), archive.path, archive.bytes, archive.sha256])
+    return rows[0] === undefined ? undefined : toRow(rows[0])
+  }
+
+  /** After a failed build: back to QUEUED while attempts remain, else FAILED with the message. */
+  async retryOrFail (requestId: string, owner: string, maxAttempts: number, message: string): Promise<ExportRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`UPDATE exports SET
+        status = CASE WHEN attempts >= $3 THEN 'FAILED' ELSE 'QUEUED' END,
+        error_message = $4, lease_owner = NULL, lease_until = NULL
+      WHERE request_id = $1 AND lease_owner = $2 AND status = 'BUILDING' RETURNING ${COLUMNS}`,
+    [requestId, owner, maxAttempts, message])
+    return rows[0] === undefined ? undefined : toRow(rows[0])
+  }
+
+  /** A build stopped by a graceful shutdown goes back to the queue; the attempt does not count. */
+  async release (requestId: string, owner: string): Promise<void> {
+    await this.pool.query(`UPDATE exports SET status = 'QUEUED', attempts = greatest(attempts - 1, 0), runs_written = 0,
+        lease_owner = NULL, lease_until = NULL
+      WHERE request_id = $1 AND lease_owner = $2 AND status = 'BUILDING'`, [requestId, owner])
+  }
+
+  /** READY exports whose link has lapsed turn EXPIRED; returns their archives, for the caller to delete. */
+  async expire (now: Instant, requestId?: string): Promise<Array<{ requestId: string, archivePath: string | null }>> {
+    const { rows } = await this.pool.query<{ request_id: string, archive_path: string | null }>(`UPDATE exports e SET status = 'EXPIRED', archive_path = NULL
+      FROM (SELECT request_id, archive_path FROM exports WHERE status = 'READY' AND expires_at <= $1 AND ($2::uuid IS NULL OR request_id = $2)
+            FOR UPDATE SKIP LOCKED) old
+      WHERE e.request_id = old.request_id RETURNING e.request_id, old.archive_path`, [isoOf(now), requestId ?? null])
+    return rows.map((r) => ({ requestId: r.request_id, archivePath: r.archive_path }))
+  }
+}
