@@ -69,6 +69,37 @@ t.test('not dev mode when any AUTH_* is set', async (t) => {
   t.equal(jwksOnly.jwksUrl, 'https://idp.example.test/jwks.json')
 })
 
+t.test('export settings: defaults, and read from the environment', async (t) => {
+  const defaults = parseConfig({ DATA_DIR: '/srv/run-logs', HOST: '0.0.0.0', PORT: '9000' })
+  t.same(defaults.exports, {
+    dir: '/srv/run-logs/exports',
+    linkSecret: undefined,
+    dailyLimit: 25,
+    maxRuns: 1000,
+    ttlHours: 72,
+    maxFileBytes: 25 * 1024 * 1024,
+    webhookUrl: undefined,
+    maxAttempts: 3,
+    workers: 1,
+    pollIntervalMs: 2000,
+    leaseSeconds: 60,
+    sweepIntervalSeconds: 600
+  }, 'EXPORT_DIR inside DATA_DIR; the contract\'s limits')
+  t.equal(defaults.publicBaseUrl, 'http://localhost:9000', 'PUBLIC_BASE_URL from HOST and PORT, a wildcard HOST as localhost')
+  t.equal(parseConfig({}).publicBaseUrl, 'http://127.0.0.1:8080')
+  const set = parseConfig({
+    PUBLIC_BASE_URL: 'https://logs.example.test/base/',
+    EXPORT_DIR: '/var/exports',
+    EXPORT_LINK_SECRET: SECRET,
+    EXPORT_DAILY_LIMIT: '5',
+    EXPORT_TTL_HOURS: '1',
+    EXPORT_WEBHOOK_URL: 'https://hooks.example.test/x',
+    EXPORT_WORKERS: '0'
+  })
+  t.equal(set.publicBaseUrl, 'https://logs.example.test/base', 'no trailing slash')
+  t.match(set.exports, { dir: '/var/exports', linkSecret: SECRET, dailyLimit: 5, ttlHours: 1, webhookUrl: 'https://hooks.example.test/x', workers: 0 })
+})
+
 t.test('a bad value throws a ConfigError naming the variable', async (t) => {
   const cases: Array<[string, Record<string, string>]> = [
     ['PORT', { PORT: 'abc' }],
@@ -84,7 +115,14 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'ftp://idp.example.test/jwks.json' }],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'https://idp.example.test/' }],
     ['AUTH_AUDIENCE', { AUTH_AUDIENCE: 'run-logs' }],
-    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }]
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'logs.example.test' }],
+    ['EXPORT_LINK_SECRET', { EXPORT_LINK_SECRET: 'short' }],
+    ['EXPORT_DAILY_LIMIT', { EXPORT_DAILY_LIMIT: '0' }],
+    ['EXPORT_MAX_RUNS', { EXPORT_MAX_RUNS: 'many' }],
+    ['EXPORT_MAX_FILE_BYTES', { EXPORT_MAX_FILE_BYTES: '100' }],
+    ['EXPORT_WEBHOOK_URL', { EXPORT_WEBHOOK_URL: 'file:///tmp/hook' }],
+    ['EXPORT_WORKERS', { EXPORT_WORKERS: '-1' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

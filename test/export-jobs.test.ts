@@ -128,4 +128,3 @@ t.test('a log file past EXPORT_MAX_FILE_BYTES continues in numbered parts and ke
   t.equal(served.length, 121)
   t.equal(joined, served.map((l) => `${l.timestamp} ${l.stream} ${escapeMsg(l.msg)}\n`).join(''), 'the parts, in order, hold every line once')
 })
-
