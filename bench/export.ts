@@ -30,6 +30,7 @@ function * copyRows (): Generator<string> {
       const ts = new Date(base + i * 1000).toISOString()
       chunk += `bench\texecution\te-bench-${String(r).padStart(4, '0')}\t${ts}\t${i % 1000}\t${i}\tmain\tpod-${i % 2}\t${i % 9 === 0 ? 'stderr' : 'stdout'}\t` +
         `step ${i} of run ${r} finished in ${i % 97} ms ${'payload '.repeat(1 + (i % 12))}\n`
+      if (chunk.length > 1 << 20) { yield chunk; chunk = '' }
     }
     yield chunk
   }

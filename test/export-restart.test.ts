@@ -1,5 +1,6 @@
 // A job survives a crash: the service process is killed (SIGKILL) in the middle of a build; once its lease
-// lapses, the restarted service takes the job up again, starts the archive afresh and completes it.
+// lapses, the restarted service takes the job up again, starts the archive afresh and completes it. A
+// graceful stop hands the job back at once.
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -76,4 +77,26 @@ t.test('a job interrupted by a crash completes after a restart', async (t) => {
   t.equal(Number(stdout.trim()), RUNS * LINES, 'every line is in the archive')
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
+})
+
+t.test('a graceful stop in the middle of a build puts the job back in the queue, the attempt not counted', async (t) => {
+  const built = await buildTestApp(t, { env: { EXPORT_POLL_INTERVAL_MS: '20' } })
+  const headers = await authHeaders({}, 'graceful')
+  const base = Date.now() - 20 * 60_000
+  for (let r = 0; r < 60; r++) {
+    const lines = Array.from({ length: 2000 }, (_, i) => ({ timestamp: new Date(base + i).toISOString(), msg: `run ${r} line ${i}` }))
+    await writeLines(built.app, headers, 'executions', `e-graceful-${r}`, lines)
+  }
+  const db = new pg.Client({ connectionString: built.databaseUrl })
+  await db.connect()
+  t.teardown(async () => { await db.end() })
+  const job = async () => (await db.query<{ status: string, attempts: number, lease_owner: string | null }>('SELECT status, attempts, lease_owner FROM exports')).rows[0]
+
+  const stopping = await buildTestApp(t, { databaseUrl: built.databaseUrl, env: { EXPORT_POLL_INTERVAL_MS: '20' } })
+  await built.app.exports.worker.stop() // the second app is the one that builds
+  const res = await stopping.app.inject({ method: 'POST', url: '/v2/lm/exports', headers, payload: { filters: { start: new Date(base - 1000).toISOString() } } })
+  t.equal(res.statusCode, 202)
+  while ((await job())?.status !== 'BUILDING') await new Promise((resolve) => setTimeout(resolve, 5))
+  await stopping.app.close()
+  t.match(await job(), { status: 'QUEUED', attempts: 0, lease_owner: null }, 'queued again at once, for any replica')
 })

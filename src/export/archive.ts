@@ -26,8 +26,8 @@ export interface BuildContext {
   maxFileBytes: number
   builtAt: string
   mtime: Date
-  /** Called after each run; throwing stops the build (the lease was lost). */
-  onRunWritten: (runsWritten: number) => void
+  /** Called after each batch of lines and each run; throwing stops the build (lease lost, service stopping). */
+  checkpoint: (runsWritten: number) => void
 }
 
 export const archiveName = (requestId: string): string => `${requestId}.tar.gz`
@@ -90,6 +90,7 @@ export async function buildArchive (job: ClaimedJob, ctx: BuildContext): Promise
       const files = new RunFiles(workDir, ctx.maxFileBytes)
       for await (const rows of exportLines(ctx.pool, { group: job.group, kind: run.kind, id: run.id }, start, end)) {
         await files.add(rows)
+        ctx.checkpoint(summaries.length)
       }
       const parts = await files.finish()
       pack.entry({ name: `${root}/${folder}/`, type: 'directory', mode: 0o755, mtime: ctx.mtime })
@@ -103,7 +104,7 @@ export async function buildArchive (job: ClaimedJob, ctx: BuildContext): Promise
       const json = await appendText(pack, `${root}/${folder}/execution.json`, executionJson(header, summary), ctx.mtime)
       manifest.push(`${json}  ${folder}/execution.json`)
       summaries.push(summary)
-      ctx.onRunWritten(summaries.length)
+      ctx.checkpoint(summaries.length)
     }
     manifest.push(`${await appendText(pack, `${root}/README.md`, readme(header, summaries), ctx.mtime)}  README.md`)
     await appendText(pack, `${root}/MANIFEST.sha256`, manifest.join('\n') + '\n', ctx.mtime)

@@ -107,7 +107,7 @@ export class ExportWorker {
         maxFileBytes: config.exports.maxFileBytes,
         builtAt: formatInstant(now),
         mtime: new Date(Number(now / 1_000_000n)),
-        onRunWritten: (n) => {
+        checkpoint: (n) => {
           runsWritten = n
           if (lost) throw new BuildStopped('lease lost')
           if (this.stopping) throw new BuildStopped('service stopping')
