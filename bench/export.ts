@@ -19,15 +19,17 @@ const perRun = Number(values.lines)
 const db = await benchDatabase()
 const client = new pg.Client({ connectionString: db.url })
 await client.connect()
-const base = Date.now() - 30 * 60_000
-const days = new Set([new Date(base).toISOString().slice(0, 10), new Date(base + perRun * 1000).toISOString().slice(0, 10)])
+const base = Date.now() - 60 * 60_000
+// A run's lines span about 33 minutes (up to 2 million lines a run; 1 ms apart beyond), all before now.
+const stepMs = Math.max(1, Math.floor(2_000_000 / perRun))
+const days = new Set([new Date(base).toISOString().slice(0, 10), new Date(base + perRun * stepMs).toISOString().slice(0, 10)])
 for (const day of days) await client.query('SELECT log_lines_ensure_partition($1::date)', [day])
 
 function * copyRows (): Generator<string> {
   for (let r = 0; r < runs; r++) {
     let chunk = ''
     for (let i = 0; i < perRun; i++) {
-      const ts = new Date(base + i * 1000).toISOString()
+      const ts = new Date(base + i * stepMs).toISOString()
       chunk += `bench\texecution\te-bench-${String(r).padStart(4, '0')}\t${ts}\t${i % 1000}\t${i}\tmain\tpod-${i % 2}\t${i % 9 === 0 ? 'stderr' : 'stdout'}\t` +
         `step ${i} of run ${r} finished in ${i % 97} ms ${'payload '.repeat(1 + (i % 12))}\n`
       if (chunk.length > 1 << 20) { yield chunk; chunk = '' }

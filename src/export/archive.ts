@@ -62,8 +62,9 @@ async function appendText (pack: tar.Pack, name: string, text: string, mtime: Da
 export async function buildArchive (job: ClaimedJob, ctx: BuildContext): Promise<BuiltArchive> {
   await mkdir(ctx.dir, { recursive: true })
   await clearLeftovers(ctx.dir, job.requestId)
-  const workDir = path.join(ctx.dir, `.build-${job.requestId}`)
-  const partial = path.join(ctx.dir, `.${job.requestId}.tar.gz.partial`)
+  // Named by attempt: a worker that lost its lease must not delete the files of the one that took over.
+  const workDir = path.join(ctx.dir, `.build-${job.requestId}-${job.attempts}`)
+  const partial = path.join(ctx.dir, `.${job.requestId}.${job.attempts}.tar.gz.partial`)
   await mkdir(workDir)
   const pack = tar.pack()
   try {

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { readOrCreateSecret } from '../auth/secret-file.js'
 import type { Config } from '../config.js'
 import { ExportJobs, type ExportRow } from '../store/export-jobs.js'
+import { ExportQueue } from '../store/export-queue.js'
 import { createPool } from '../store/pool.js'
 import { LinkSigner } from './links.js'
 import { exportView, type ExportView } from './view.js'
@@ -42,6 +43,7 @@ async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise
   // Its own small pool: a long build holds a connection per batch and must not starve the API's reads.
   const pool = createPool(opts.databaseUrl, settings.workers + 2)
   const jobs = new ExportJobs(pool)
+  const queue = new ExportQueue(pool)
   const links = new LinkSigner(config.publicBaseUrl,
     async () => settings.linkSecret ?? await readOrCreateSecret(config.dataDir, EXPORT_LINK_SECRET_FILE))
   const log = app.log.child({ component: 'exports' })
@@ -53,7 +55,7 @@ async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise
     return exportView(row, app.now(), link)
   }
   const worker = new ExportWorker({
-    jobs,
+    queue,
     pool,
     config,
     now: app.now,
@@ -61,7 +63,7 @@ async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise
     finished: async (row) => { await notifyWebhook(settings.webhookUrl, await view(row), row.group, log) }
   })
   const sweep = async (requestId?: string): Promise<number> => {
-    const expired = await jobs.expire(app.now(), requestId)
+    const expired = await queue.expire(app.now(), requestId)
     for (const e of expired) {
       if (e.archivePath !== null) await rm(e.archivePath, { force: true })
     }

@@ -7,7 +7,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type pg from 'pg'
 import type { Config } from '../config.js'
 import { isDatabaseUnavailable } from '../errors.js'
-import type { ClaimedJob, ExportJobs, ExportRow } from '../store/export-jobs.js'
+import type { ClaimedJob, ExportRow } from '../store/export-jobs.js'
+import type { ExportQueue } from '../store/export-queue.js'
 import { NS_PER_SECOND, formatInstant, type Instant } from '../time.js'
 import { buildArchive } from './archive.js'
 
@@ -27,7 +28,7 @@ export function failureMessage (err: unknown, attempts: number): string {
 }
 
 export interface WorkerDeps {
-  jobs: ExportJobs
+  queue: ExportQueue
   pool: pg.Pool
   config: Config
   now: () => Instant
@@ -61,16 +62,19 @@ export class ExportWorker {
 
   private async fill (): Promise<void> {
     while (!this.stopping && this.active.size < this.deps.config.exports.workers) {
-      const job = await this.deps.jobs.claim(this.owner, this.deps.config.exports.leaseSeconds)
+      const job = await this.deps.queue.claim(this.owner, this.deps.config.exports.leaseSeconds)
       if (job === undefined) return
-      const build: Promise<unknown> = this.build(job).finally(() => { this.active.delete(build); this.wake() })
+      // A build that cannot even record its failure (database gone) leaves its lease to lapse; it is retried.
+      const build: Promise<unknown> = this.build(job)
+        .catch((err: unknown) => { this.deps.log.warn({ err, exportId: job.requestId }, 'export build could not record its outcome') })
+        .finally(() => { this.active.delete(build); this.wake() })
       this.active.add(build)
     }
   }
 
   /** Claims and builds one job, if any is waiting; resolves with its id when done. */
   async runOnce (): Promise<string | undefined> {
-    const job = await this.deps.jobs.claim(this.owner, this.deps.config.exports.leaseSeconds)
+    const job = await this.deps.queue.claim(this.owner, this.deps.config.exports.leaseSeconds)
     if (job === undefined) return undefined
     await this.build(job)
     return job.requestId
@@ -83,7 +87,7 @@ export class ExportWorker {
   }
 
   private async build (job: ClaimedJob): Promise<void> {
-    const { jobs, config, log } = this.deps
+    const { queue, config, log } = this.deps
     const { leaseSeconds, maxAttempts } = config.exports
     const jobLog = log.child({ exportId: job.requestId, group: job.group, attempt: job.attempts })
     if (job.attempts > maxAttempts) {
@@ -94,7 +98,7 @@ export class ExportWorker {
     let runsWritten = 0
     let lost = false
     const heartbeat = setInterval(() => {
-      jobs.heartbeat(job.requestId, this.owner, leaseSeconds, runsWritten)
+      queue.heartbeat(job.requestId, this.owner, leaseSeconds, runsWritten)
         .then((mine) => { if (!mine) lost = true }, (err: unknown) => { jobLog.warn({ err }, 'export heartbeat failed') })
     }, Math.min(1000, (leaseSeconds * 1000) / 3))
     jobLog.info({ runs: job.totalExecutions }, 'export build started')
@@ -117,7 +121,7 @@ export class ExportWorker {
       const readyAt = this.deps.now()
       // Links carry whole seconds; the expiry is stored the same, so link and export agree on it.
       const expires = (readyAt / NS_PER_SECOND + BigInt(config.exports.ttlHours * 3600)) * NS_PER_SECOND
-      const row = await jobs.markReady(job.requestId, this.owner, readyAt, expires, archive)
+      const row = await queue.markReady(job.requestId, this.owner, readyAt, expires, archive)
       if (row === undefined) {
         jobLog.warn('export built after its lease passed to another worker; that build stands')
         return
@@ -127,7 +131,7 @@ export class ExportWorker {
     } catch (err) {
       clearInterval(heartbeat)
       if (err instanceof BuildStopped) {
-        if (this.stopping) await jobs.release(job.requestId, this.owner)
+        if (this.stopping) await queue.release(job.requestId, this.owner)
         jobLog.info({ reason: err.message }, 'export build stopped; the job is queued again')
         return
       }
@@ -137,7 +141,7 @@ export class ExportWorker {
   }
 
   private async fail (job: ClaimedJob, message: string, jobLog: FastifyBaseLogger): Promise<void> {
-    const row = await this.deps.jobs.retryOrFail(job.requestId, this.owner, this.deps.config.exports.maxAttempts, message)
+    const row = await this.deps.queue.retryOrFail(job.requestId, this.owner, this.deps.config.exports.maxAttempts, message)
     if (row?.status === 'FAILED') {
       jobLog.warn({ errorMessage: message }, 'export failed')
       await this.deps.finished(row)
