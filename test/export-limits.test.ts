@@ -30,6 +30,16 @@ t.test('the 26th export of a UTC day answers 429 with Retry-After until midnight
   t.equal(nextDay.statusCode, 202, 'a new UTC day, a new quota')
 })
 
+t.test('the quota holds across replicas: 30 requests at once on two replicas, 25 accepted', async (t) => {
+  const a = await buildTestApp(t, { env: { EXPORT_WORKERS: '0' } })
+  const b = await buildTestApp(t, { databaseUrl: a.databaseUrl, env: { EXPORT_WORKERS: '0' } })
+  const headers = await authHeaders({}, 'quota-race')
+  const answers = await Promise.all(Array.from({ length: 30 }, async (_, i) =>
+    (await (i % 2 === 0 ? a : b).app.inject({ method: 'POST', url: '/v2/lm/exports', headers, payload: { filters: RANGE } })).statusCode))
+  t.equal(answers.filter((s) => s === 202).length, 25)
+  t.equal(answers.filter((s) => s === 429).length, 5)
+})
+
 t.test('filters matching 1001 runs answer 400; 1000 are accepted', async (t) => {
   const { app } = await buildTestApp(t, { env: { EXPORT_WORKERS: '0' } })
   const headers = await authHeaders({}, 'many-runs')
