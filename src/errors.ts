@@ -16,6 +16,7 @@ const ForbiddenError = createError('Forbidden', '%s', 403)
 const NotFoundError = createError('NotFound', '%s', 404)
 const MethodNotAllowedError = createError('MethodNotAllowed', '%s', 405)
 const NotAcceptableError = createError('NotAcceptable', '%s', 406)
+const ConflictError = createError('Conflict', '%s', 409)
 const PayloadTooLargeError = createError('PayloadTooLarge', '%s', 413)
 const UnsupportedMediaTypeError = createError('UnsupportedMediaType', '%s', 415)
 const TooManyRequestsError = createError('TooManyRequests', '%s', 429)
@@ -32,7 +33,7 @@ function build (ctor: (message: string) => FastifyError, message: string, detail
 }
 
 const CONTRACT_CODE: Record<string, string> = Object.fromEntries(['InvalidRequest', 'Unauthorized', 'Forbidden', 'NotFound',
-  'MethodNotAllowed', 'NotAcceptable', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
+  'MethodNotAllowed', 'NotAcceptable', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
   .map((code) => [code.toUpperCase(), code]))
 
 const BEARER_REALM = 'Bearer realm="run-logs"'
@@ -46,6 +47,7 @@ export const errors = {
   notFound: (message: string, details?: ErrorDetails) => build(NotFoundError, message, details),
   methodNotAllowed: (message: string) => build(MethodNotAllowedError, message),
   notAcceptable: (message: string) => build(NotAcceptableError, message),
+  conflict: (message: string, details?: ErrorDetails) => build(ConflictError, message, details),
   payloadTooLarge: (message: string, details?: ErrorDetails) => build(PayloadTooLargeError, message, details),
   unsupportedMediaType: (message: string) => build(UnsupportedMediaTypeError, message),
   tooManyRequests: (message: string, retryAfterSeconds: number) =>
@@ -62,6 +64,7 @@ const CODE_BY_STATUS: Record<number, (message: string) => ApiError> = {
   404: errors.notFound,
   405: errors.methodNotAllowed,
   406: errors.notAcceptable,
+  409: errors.conflict,
   413: errors.payloadTooLarge,
   415: errors.unsupportedMediaType,
   429: (m) => errors.tooManyRequests(m, 1)
