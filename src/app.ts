@@ -9,6 +9,7 @@ import databasePlugin from './plugins/database.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
+import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
 import writeLogsRoutes from './routes/logs/write.js'
@@ -73,5 +74,6 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(healthRoutes)
   await app.register(readLogsRoutes)
   await app.register(writeLogsRoutes, { config })
+  await app.register(collectorRoutes, { config })
   return app
 }
