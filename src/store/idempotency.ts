@@ -10,7 +10,7 @@ export interface IdempotencyClaim {
   /** The answer this request gives once committed. */
   status: number
   response: string
-  /** timestamptz literals: now, and the moment before which a key has expired. */
+  /** timestamptz literals: now, and now less the TTL (a key made then or earlier has expired). */
   createdAt: string
   expiredBefore: string
 }
@@ -30,7 +30,7 @@ INSERT INTO idempotency_keys AS k (scope, key, request_hash, status, response, c
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (scope, key) DO UPDATE SET
   request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, response = EXCLUDED.response, created_at = EXCLUDED.created_at
-WHERE k.created_at < $7`
+WHERE k.created_at <= $7`
 
 const EARLIER = 'SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2'
 

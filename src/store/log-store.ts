@@ -152,9 +152,9 @@ export class LogStore {
     }
   }
 
-  /** Forgets idempotency keys made before `before` (a timestamptz literal). */
+  /** Forgets idempotency keys made at or before `before` (a timestamptz literal): their TTL has passed. */
   async expireIdempotencyKeys (before: string): Promise<number> {
-    const { rowCount } = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at < $1', [before])
+    const { rowCount } = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at <= $1', [before])
     return rowCount ?? 0
   }
 

@@ -42,7 +42,7 @@ export const resourceGroupHeaders = z.looseObject({
 export const ingestHeaders = z.looseObject({
   ...resourceGroupHeaders.shape,
   'idempotency-key': z.string().optional()
-    .meta({ description: `1 to 255 printable ASCII characters; a retry with the same key and body is stored once (kept IDEMPOTENCY_TTL_HOURS).` })
+    .meta({ description: '1 to 255 printable ASCII characters; a retry with the same key and body is stored once (kept IDEMPOTENCY_TTL_HOURS).' })
 })
 
 export const logLine = z.object({
