@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: runs one benchmark and prints its table.
 const BENCHMARKS: Record<string, string> = {
-  read: './read.js'
+  read: './read.js',
+  ingest: './ingest.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]
