@@ -47,13 +47,19 @@ const ndjson = (records: string[]): Buffer => Buffer.from(records.join('\n') + '
 const native = (lines: Line[]): string[] => lines.map((l) => JSON.stringify({ timestamp: rfc3339(l.ns), msg: l.msg, pod: l.pod, container: l.container, stream: l.stream }))
 const fluentBit = (run: string, lines: Line[]): string[] => lines.map((l) =>
   `{"date":${epochDouble(l.ns)},${JSON.stringify({
-    time: rfc3339(l.ns), stream: l.stream, _p: 'F', log: l.msg,
+    time: rfc3339(l.ns),
+stream: l.stream,
+_p: 'F',
+log: l.msg,
     kubernetes: { pod_name: l.pod, namespace_name: 'default', labels: { 'ai.sap.com/deploymentId': run, 'pod-template-hash': '7d9c5b' }, host: 'node-1', container_name: l.container, container_image: 'registry.example/iris:1.0' }
   }).slice(1)}`)
 const vector = (run: string, lines: Line[]): string[] => lines.map((l) => JSON.stringify({
   file: `/var/log/pods/default_${l.pod}/${l.container}/0.log`,
   kubernetes: { container_name: l.container, container_image: 'registry.example/iris:1.0', pod_labels: { 'ai.sap.com/deploymentId': run }, pod_name: l.pod, pod_namespace: 'default', pod_node_name: 'node-1' },
-  message: l.msg, source_type: 'kubernetes_logs', stream: l.stream, timestamp: rfc3339(l.ns)
+  message: l.msg,
+  source_type: 'kubernetes_logs',
+  stream: l.stream,
+  timestamp: rfc3339(l.ns)
 }))
 
 /** Promtail's streams: one per label set (pod, container, stream), entries in order. */
