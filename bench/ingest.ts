@@ -48,9 +48,9 @@ const native = (lines: Line[]): string[] => lines.map((l) => JSON.stringify({ ti
 const fluentBit = (run: string, lines: Line[]): string[] => lines.map((l) =>
   `{"date":${epochDouble(l.ns)},${JSON.stringify({
     time: rfc3339(l.ns),
-stream: l.stream,
-_p: 'F',
-log: l.msg,
+    stream: l.stream,
+    _p: 'F',
+    log: l.msg,
     kubernetes: { pod_name: l.pod, namespace_name: 'default', labels: { 'ai.sap.com/deploymentId': run, 'pod-template-hash': '7d9c5b' }, host: 'node-1', container_name: l.container, container_image: 'registry.example/iris:1.0' }
   }).slice(1)}`)
 const vector = (run: string, lines: Line[]): string[] => lines.map((l) => JSON.stringify({
