@@ -89,12 +89,6 @@ export function readStatement (range: LogRange): { name: string, text: string, v
 export class LogStore {
   constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions) {}
 
-  /** Stores one run's batch atomically; resolves once it is committed. */
-  async ingest (run: RunKey, batch: LogBatch): Promise<number> {
-    await this.ingestRuns([{ run, batch }])
-    return batch.lines.length
-  }
-
   /**
    * Stores the lines of many runs (one entry per run) in one transaction. With a claim, the key is recorded
    * with the answer in the same transaction; if the key is already held, nothing is stored and the earlier
