@@ -193,3 +193,13 @@ t.test('a malformed Idempotency-Key is a 400 naming the header', async (t) => {
   }
   t.equal(await s.lines(), 0)
 })
+
+t.test('the request is compared decoded: a retry gzipped where the first was not is the same request', async (t) => {
+  const s = await service(t)
+  const key = { 'idempotency-key': 'encoding' }
+  const first = await s.post('/v2/lm/logs', fixture('vector-json.json'), key)
+  const retry = await s.post('/v2/lm/logs', gzipSync(fixture('vector-json.json')), { ...key, 'content-encoding': 'gzip' })
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(retry.body, first.body)
+  t.equal(await s.lines(), 3)
+})

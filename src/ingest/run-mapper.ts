@@ -15,14 +15,20 @@ export type FieldPath = string[]
 
 export const fieldPaths = (names: string[]): FieldPath[] => names.map((name) => name.split('.'))
 
+/** The value at `path` in `record`, or undefined. */
+export function fieldAt (record: Fields, path: FieldPath): unknown {
+  let value: unknown = record
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Fields)[key]
+  }
+  return value
+}
+
 /** The value at the first of `paths` present in `record`. */
 export function firstField (record: Fields, paths: FieldPath[]): unknown {
   for (const path of paths) {
-    let value: unknown = record
-    for (const key of path) {
-      if (value === null || typeof value !== 'object') { value = undefined; break }
-      value = (value as Fields)[key]
-    }
+    const value = fieldAt(record, path)
     if (value !== undefined && value !== null) return value
   }
   return undefined
@@ -55,8 +61,8 @@ export class RunMapper {
   /** The first of `names` found in a label map of the record, or at its top level. */
   private label (record: Fields, names: string[]): unknown {
     for (const mapPath of this.labelMaps) {
-      const labels = firstField(record, [mapPath])
-      if (labels === undefined || typeof labels !== 'object') continue
+      const labels = fieldAt(record, mapPath)
+      if (labels === null || typeof labels !== 'object') continue
       for (const name of names) {
         const value = (labels as Fields)[name]
         if (value !== undefined && value !== null) return value
