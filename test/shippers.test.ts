@@ -160,6 +160,30 @@ t.test('a group label the token does not allow is unmatched, never stored; the h
   errorOf(t, await s.post('/v2/lm/logs', JSON.stringify(records), JSON_TYPE), 403, 'Forbidden')
 })
 
+t.test('each reason a record names no run it may store to is counted and reported', async (t) => {
+  const s = await service(t)
+  const at = { date: 1718452790 }
+  const records = [
+    { ...at, log: 'no labels' },
+    { ...at, log: 'bad id', kubernetes: { labels: { deploymentId: 'x' } } },
+    { ...at, log: 'bad group', kubernetes: { labels: { deploymentId: 'd-reason1', resourceGroup: '-' } } },
+    { ...at, log: 'stored', kubernetes: { labels: { executionId: 'e-reason1' } } },
+    { ...at, log: 42, kubernetes: { labels: {} } }
+  ]
+  const res = await s.post('/v2/lm/logs', JSON.stringify(records), JSON_TYPE)
+  t.strictSame(res.json(), {
+    accepted: 1,
+    unmatched: 4,
+    unmatchedSamples: [
+      { index: 0, reason: 'no deployment or execution id label' },
+      { index: 1, reason: 'the run id label is not 4 to 64 letters, digits, underscores, dots or dashes' },
+      { index: 2, reason: 'the resource group label is not a valid resource group' },
+      { index: 4, reason: 'no deployment or execution id label' }
+    ]
+  }, 'an unmatched record is not checked further (its log is not a string)')
+  t.same(await s.stored(), { runs: 1, lines: 1 })
+})
+
 t.test('a record that cannot be stored rejects the batch with its index, and nothing is stored', async (t) => {
   const s = await service(t)
   const good = { date: 1718452790.25, log: 'fine', kubernetes: { labels: { deploymentId: 'd-bad001' } } }
