@@ -1,7 +1,8 @@
 // `npm run bench -- <name> [options]`: runs one benchmark and prints its table.
 const BENCHMARKS: Record<string, string> = {
   read: './read.js',
-  export: './export.js'
+  export: './export.js',
+  ingest: './ingest.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]

@@ -11,6 +11,7 @@ import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handle
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
+import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
 import writeLogsRoutes from './routes/logs/write.js'
@@ -77,5 +78,6 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })
+  await app.register(collectorRoutes, { config })
   return app
 }

@@ -10,6 +10,11 @@ const intSetting = (fallback: number, min: number, max: number) =>
 const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v))
 const optionalUrl = optionalString.pipe(z.url().optional())
 
+// A comma-separated list of names (field paths or label names); blanks are dropped, at least one is left.
+const listSetting = (fallback: string) => z.string().optional()
+  .transform((v) => (v ?? fallback).split(',').map((name) => name.trim()).filter((name) => name !== ''))
+  .pipe(z.array(z.string()).min(1, 'must name at least one field'))
+
 const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: intSetting(8080, 0, 65535),
@@ -42,7 +47,19 @@ const envSchema = z.object({
   EXPORT_WORKERS: intSetting(1, 0, 16),
   EXPORT_POLL_INTERVAL_MS: intSetting(2000, 10, 3600 * 1000),
   EXPORT_LEASE_SECONDS: intSetting(60, 1, 3600),
-  EXPORT_SWEEP_INTERVAL_SECONDS: intSetting(600, 1, 86400)
+  EXPORT_SWEEP_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Shippers and idempotent ingest (docs/shippers.md)
+  INGEST_MAX_LINES: intSetting(100_000, 1, 10_000_000),
+  IDEMPOTENCY_TTL_HOURS: intSetting(24, 1, 24 * 366),
+  COLLECTOR_LABEL_FIELDS: listSetting('kubernetes.labels,kubernetes.pod_labels'),
+  COLLECTOR_DEPLOYMENT_ID_LABELS: listSetting('ai.sap.com/deploymentId,ai_sap_com_deploymentId,deploymentId'),
+  COLLECTOR_EXECUTION_ID_LABELS: listSetting('ai.sap.com/executionId,ai_sap_com_executionId,executionId'),
+  COLLECTOR_RESOURCE_GROUP_LABELS: listSetting('ai.sap.com/resourceGroup,ai_sap_com_resourceGroup,resourceGroup'),
+  COLLECTOR_MESSAGE_FIELDS: listSetting('log,message,msg'),
+  COLLECTOR_TIMESTAMP_FIELDS: listSetting('date,timestamp,time'),
+  COLLECTOR_POD_FIELDS: listSetting('kubernetes.pod_name,pod'),
+  COLLECTOR_CONTAINER_FIELDS: listSetting('kubernetes.container_name,container'),
+  COLLECTOR_STREAM_FIELDS: listSetting('stream')
 })
 
 export type Env = z.input<typeof envSchema>
@@ -88,6 +105,25 @@ export interface Config {
     leaseSeconds: number
     sweepIntervalSeconds: number
   }
+  // Shippers and idempotent ingest
+  ingestMaxLines: number
+  idempotencyTtlHours: number
+  collector: CollectorMapping
+}
+
+/** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
+export interface CollectorMapping {
+  /** Dotted paths to maps of labels, e.g. kubernetes.labels; labels are also looked up at the record's top. */
+  labelFields: string[]
+  deploymentIdLabels: string[]
+  executionIdLabels: string[]
+  resourceGroupLabels: string[]
+  /** Dotted paths, the first present wins. */
+  messageFields: string[]
+  timestampFields: string[]
+  podFields: string[]
+  containerFields: string[]
+  streamFields: string[]
 }
 
 // A wildcard listen address is not a place to send a browser; the loopback name is.
@@ -144,6 +180,19 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: e.EXPORT_POLL_INTERVAL_MS,
       leaseSeconds: e.EXPORT_LEASE_SECONDS,
       sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_SECONDS
+    },
+    ingestMaxLines: e.INGEST_MAX_LINES,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    collector: {
+      labelFields: e.COLLECTOR_LABEL_FIELDS,
+      deploymentIdLabels: e.COLLECTOR_DEPLOYMENT_ID_LABELS,
+      executionIdLabels: e.COLLECTOR_EXECUTION_ID_LABELS,
+      resourceGroupLabels: e.COLLECTOR_RESOURCE_GROUP_LABELS,
+      messageFields: e.COLLECTOR_MESSAGE_FIELDS,
+      timestampFields: e.COLLECTOR_TIMESTAMP_FIELDS,
+      podFields: e.COLLECTOR_POD_FIELDS,
+      containerFields: e.COLLECTOR_CONTAINER_FIELDS,
+      streamFields: e.COLLECTOR_STREAM_FIELDS
     }
   }
 }

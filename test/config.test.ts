@@ -48,6 +48,23 @@ t.test('settings are read from the environment', async (t) => {
   t.equal(config.maxFutureSkewSeconds, 60)
 })
 
+t.test('shipper and idempotency settings: defaults, and comma-separated field lists', async (t) => {
+  const defaults = parseConfig({})
+  t.equal(defaults.idempotencyTtlHours, 24, 'IDEMPOTENCY_TTL_HOURS 24')
+  t.equal(defaults.ingestMaxLines, 100_000, 'INGEST_MAX_LINES 100,000')
+  t.strictSame(defaults.collector.deploymentIdLabels, ['ai.sap.com/deploymentId', 'ai_sap_com_deploymentId', 'deploymentId'])
+  t.strictSame(defaults.collector.executionIdLabels, ['ai.sap.com/executionId', 'ai_sap_com_executionId', 'executionId'])
+  t.strictSame(defaults.collector.resourceGroupLabels, ['ai.sap.com/resourceGroup', 'ai_sap_com_resourceGroup', 'resourceGroup'])
+  t.strictSame(defaults.collector.labelFields, ['kubernetes.labels', 'kubernetes.pod_labels'])
+  t.strictSame(defaults.collector.messageFields, ['log', 'message', 'msg'])
+  t.strictSame(defaults.collector.timestampFields, ['date', 'timestamp', 'time'])
+  const set = parseConfig({ IDEMPOTENCY_TTL_HOURS: '2', INGEST_MAX_LINES: '50', COLLECTOR_DEPLOYMENT_ID_LABELS: ' app.run , ,other ', COLLECTOR_STREAM_FIELDS: 'level' })
+  t.equal(set.idempotencyTtlHours, 2)
+  t.equal(set.ingestMaxLines, 50)
+  t.strictSame(set.collector.deploymentIdLabels, ['app.run', 'other'], 'trimmed, blanks dropped')
+  t.strictSame(set.collector.streamFields, ['level'])
+})
+
 t.test('dev mode when no AUTH_* is set', async (t) => {
   t.equal(parseConfig({}).auth.devMode, true)
   t.equal(parseConfig({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' }).auth.devMode, true, 'an empty value is unset')
@@ -122,7 +139,10 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['EXPORT_MAX_RUNS', { EXPORT_MAX_RUNS: 'many' }],
     ['EXPORT_MAX_FILE_BYTES', { EXPORT_MAX_FILE_BYTES: '100' }],
     ['EXPORT_WEBHOOK_URL', { EXPORT_WEBHOOK_URL: 'file:///tmp/hook' }],
-    ['EXPORT_WORKERS', { EXPORT_WORKERS: '-1' }]
+    ['EXPORT_WORKERS', { EXPORT_WORKERS: '-1' }],
+    ['IDEMPOTENCY_TTL_HOURS', { IDEMPOTENCY_TTL_HOURS: '0' }],
+    ['INGEST_MAX_LINES', { INGEST_MAX_LINES: 'many' }],
+    ['COLLECTOR_DEPLOYMENT_ID_LABELS', { COLLECTOR_DEPLOYMENT_ID_LABELS: ' , ' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

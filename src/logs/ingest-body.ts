@@ -1,7 +1,8 @@
 // Turns an ingest body into a validated batch, all or nothing: the first bad line rejects the request
 // with its index, before anything is stored.
 import { errors } from '../errors.js'
-import { NS_PER_SECOND, parseRfc3339, TimestampError, toStoredParts, type Instant } from '../time.js'
+import { parseTimestamp } from '../ingest/timestamps.js'
+import { NS_PER_SECOND, TimestampError, toStoredParts, type Instant } from '../time.js'
 import type { LogBatch, LogLine } from './model.js'
 
 export interface IngestLimits {
@@ -22,7 +23,7 @@ export function ingestLimits (now: Instant, retentionDays: number, maxFutureSkew
 }
 
 const LINE_FIELDS = new Set(['timestamp', 'msg', 'container', 'pod', 'stream'])
-const LABEL_MAX_CHARS = 1024
+export const LABEL_MAX_CHARS = 1024
 
 /** The lines of a body: a JSON array, SAP's read body `{"data":{"result":[...]}}`, or parsed NDJSON. */
 export function linesOf (body: unknown): unknown[] {
@@ -37,16 +38,33 @@ function badLine (index: number, field: string | undefined, problem: string): Er
     field === undefined ? { index } : { index, field })
 }
 
+/** Why a text field cannot be stored, or null if it can; undefined and null are absent. */
+export function textProblem (value: unknown, required: boolean, maxBytes: number): string | null {
+  if (value === undefined || value === null) return required ? 'is required' : null
+  if (typeof value !== 'string') return `must be a string, not ${Array.isArray(value) ? 'an array' : typeof value}`
+  if (value.includes('\u0000')) return 'contains a NUL character, which cannot be stored'
+  if (value.length > maxBytes / 3 && Buffer.byteLength(value) > maxBytes) return `is longer than ${maxBytes} bytes`
+  return null
+}
+
+/** Why an instant cannot be stored (retention, future skew), or null. */
+export function instantProblem (instant: Instant, limits: IngestLimits): string | null {
+  if (limits.oldest !== null && instant < limits.oldest) return 'is older than the retention period (LOG_RETENTION_DAYS)'
+  if (instant > limits.newest) return 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)'
+  return null
+}
+
+/** A line ready to store from checked parts. */
+export function storedLine (instant: Instant, msg: string, container: string, pod: string, stream: string): LogLine {
+  const { ts, nanos } = toStoredParts(instant)
+  return { instant, ts, nanos, day: ts.slice(0, 10), msg, container, pod, stream }
+}
+
 function text (line: Record<string, unknown>, field: string, index: number, required: boolean, maxBytes: number): string {
   const value = line[field]
-  if (value === undefined || value === null) {
-    if (required) throw badLine(index, field, 'is required')
-    return ''
-  }
-  if (typeof value !== 'string') throw badLine(index, field, `must be a string, not ${Array.isArray(value) ? 'an array' : typeof value}`)
-  if (value.includes('\u0000')) throw badLine(index, field, 'contains a NUL character, which cannot be stored')
-  if (value.length > maxBytes / 3 && Buffer.byteLength(value) > maxBytes) throw badLine(index, field, `is longer than ${maxBytes} bytes`)
-  return value
+  const problem = textProblem(value, required, maxBytes)
+  if (problem !== null) throw badLine(index, field, problem)
+  return (value ?? '') as string
 }
 
 function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
@@ -58,30 +76,19 @@ function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
   const timestamp = text(line, 'timestamp', index, true, 64)
   let instant: Instant
   try {
-    instant = parseRfc3339(timestamp)
+    instant = parseTimestamp(timestamp)
   } catch (err) {
     if (err instanceof TimestampError) throw badLine(index, 'timestamp', err.message)
     throw err
   }
-  if (limits.oldest !== null && instant < limits.oldest) throw badLine(index, 'timestamp', 'is older than the retention period (LOG_RETENTION_DAYS)')
-  if (instant > limits.newest) throw badLine(index, 'timestamp', 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)')
-  const { ts, nanos } = toStoredParts(instant)
-  return {
-    instant,
-    ts,
-    nanos,
-    day: ts.slice(0, 10),
-    msg: text(line, 'msg', index, true, limits.lineMaxBytes),
-    container: text(line, 'container', index, false, LABEL_MAX_CHARS),
-    pod: text(line, 'pod', index, false, LABEL_MAX_CHARS),
-    stream: text(line, 'stream', index, false, LABEL_MAX_CHARS)
-  }
+  const problem = instantProblem(instant, limits)
+  if (problem !== null) throw badLine(index, 'timestamp', problem)
+  return storedLine(instant, text(line, 'msg', index, true, limits.lineMaxBytes), text(line, 'container', index, false, LABEL_MAX_CHARS),
+    text(line, 'pod', index, false, LABEL_MAX_CHARS), text(line, 'stream', index, false, LABEL_MAX_CHARS))
 }
 
-/** Validates every line; returns null for an empty body. */
-export function parseLogBatch (rawLines: unknown[], limits: IngestLimits): LogBatch | null {
-  if (rawLines.length === 0) return null
-  const lines = rawLines.map((raw, i) => lineOf(raw, i, limits))
+/** The batch of already checked lines of one run: first, last, lines per day. */
+export function summarize (lines: LogLine[]): LogBatch {
   let first = lines[0] as LogLine
   let last = first
   const days = new Map<string, number>()
@@ -91,6 +98,12 @@ export function parseLogBatch (rawLines: unknown[], limits: IngestLimits): LogBa
     days.set(line.day, (days.get(line.day) ?? 0) + 1)
   }
   return { lines, first, last, days }
+}
+
+/** Validates every line; returns null for an empty body. */
+export function parseLogBatch (rawLines: unknown[], limits: IngestLimits): LogBatch | null {
+  if (rawLines.length === 0) return null
+  return summarize(rawLines.map((raw, i) => lineOf(raw, i, limits)))
 }
 
 /** Splits an NDJSON body into parsed values; a line that is not JSON rejects the body with its index. */
@@ -105,4 +118,21 @@ export function parseNdjson (body: string): unknown[] {
     }
   }
   return values
+}
+
+/** Parses a JSON body kept as bytes (the bytes are hashed for Idempotency-Key). */
+export function parseJsonBody (body: Buffer): unknown {
+  if (body.length === 0) throw errors.invalidRequest('The body is empty; send a JSON array of lines.')
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch (err) {
+    throw errors.invalidRequest(`The body is not valid JSON (${(err as Error).message}). Nothing was stored.`)
+  }
+}
+
+/** A batch of more than INGEST_MAX_LINES lines or records is refused whole (413), before any is checked. */
+export function checkLineCount (count: number, maxLines: number): void {
+  if (count > maxLines) {
+    throw errors.payloadTooLarge(`The batch has ${count} lines; at most ${maxLines} are accepted in one request (INGEST_MAX_LINES).`, { lines: count, maxLines })
+  }
 }

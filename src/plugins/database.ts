@@ -1,5 +1,5 @@
-// The pool, the store over it, and partition upkeep (made ahead at start and on a timer, dropped after
-// retention). Closing the app ends the timer and the pool.
+// The pool, the store over it, and upkeep (partitions made ahead at start and on a timer, dropped after
+// retention; expired idempotency keys deleted). Closing the app ends the timer and the pool.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
@@ -7,7 +7,7 @@ import type { Config } from '../config.js'
 import { LogStore } from '../store/log-store.js'
 import { Partitions } from '../store/partitions.js'
 import { createPool } from '../store/pool.js'
-import { NS_PER_MS, type Instant } from '../time.js'
+import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,12 +31,16 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   const partitions = new Partitions(pool, (err) => { app.log.warn({ err }, 'analyze of a partition failed') })
   app.decorate('now', opts.now)
   app.decorate('partitions', partitions)
-  app.decorate('store', new LogStore(pool, partitions))
+  const store = new LogStore(pool, partitions)
+  app.decorate('store', store)
 
   const maintain = async (): Promise<void> => {
     const nowMs = Number(opts.now() / NS_PER_MS)
     const { dropped } = await partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays)
     if (dropped.length > 0) app.log.info({ dropped }, 'dropped partitions past retention')
+    const expiredBefore = toStoredParts(opts.now() - BigInt(config.idempotencyTtlHours) * 3600n * NS_PER_SECOND).ts
+    const expiredKeys = await store.expireIdempotencyKeys(expiredBefore)
+    if (expiredKeys > 0) app.log.info({ expiredKeys }, 'forgot expired idempotency keys')
   }
   let timer: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {

@@ -23,6 +23,7 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
         { name: 'Deployment', description: 'Logs of deployments' },
         { name: 'Execution', description: 'Logs of executions' },
         { name: 'Export', description: 'Archives of logs for auditors' },
+        { name: 'Collector', description: 'Records of many runs from log shippers (Fluent Bit, Vector, Promtail, Alloy)' },
         { name: 'Health', description: 'Liveness and readiness' }
       ]
     },

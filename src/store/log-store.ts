@@ -1,12 +1,21 @@
-// All SQL for runs and their lines. Ingest is one transaction per batch: the run row is locked first, so
-// ingestion sequences of a run are handed out in commit order, then the lines go in through COPY.
+// All SQL for runs and their lines. Ingest is one transaction per batch, which may span many runs: the
+// idempotency key is claimed first, then the run rows are locked in one fixed order (so concurrent batches
+// cannot deadlock) and ingestion sequences of a run are handed out in commit order; the lines go in
+// through one COPY.
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { LogBatch, LogLine, LogRange, RunKey } from '../logs/model.js'
 import { toStoredParts } from '../time.js'
+import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import type { Partitions } from './partitions.js'
+
+/** One run's validated lines within a batch. */
+export interface RunLines {
+  run: RunKey
+  batch: LogBatch
+}
 
 const UPSERT_RUN = `
 INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
@@ -40,15 +49,27 @@ const COPY_SPECIAL = /[\\\n\r\t]/g
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 const copyText = (value: string): string => value.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c] ?? c)
 
-function * copyRows (run: RunKey, lines: LogLine[], baseSeq: bigint): Generator<string> {
-  const prefix = `${copyText(run.group)}\t${run.kind}\t${copyText(run.id)}\t`
+function * copyRows (runs: RunLines[], baseSeqs: bigint[]): Generator<string> {
   let chunk = ''
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i] as LogLine
-    chunk += `${prefix}${l.ts}\t${l.nanos}\t${baseSeq + BigInt(i)}\t${copyText(l.container)}\t${copyText(l.pod)}\t${copyText(l.stream)}\t${copyText(l.msg)}\n`
-    if (chunk.length >= 65536) { yield chunk; chunk = '' }
+  for (let r = 0; r < runs.length; r++) {
+    const { run, batch: { lines } } = runs[r] as RunLines
+    const prefix = `${copyText(run.group)}\t${run.kind}\t${copyText(run.id)}\t`
+    const baseSeq = baseSeqs[r] as bigint
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i] as LogLine
+      chunk += `${prefix}${l.ts}\t${l.nanos}\t${baseSeq + BigInt(i)}\t${copyText(l.container)}\t${copyText(l.pod)}\t${copyText(l.stream)}\t${copyText(l.msg)}\n`
+      if (chunk.length >= 65536) { yield chunk; chunk = '' }
+    }
   }
   if (chunk !== '') yield chunk
+}
+
+const compareRuns = (a: RunLines, b: RunLines): number => {
+  const x = a.run
+  const y = b.run
+  if (x.group !== y.group) return x.group < y.group ? -1 : 1
+  if (x.kind !== y.kind) return x.kind < y.kind ? -1 : 1
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0
 }
 
 const isMissingPartition = (err: unknown): boolean =>
@@ -68,41 +89,67 @@ export function readStatement (range: LogRange): { name: string, text: string, v
 export class LogStore {
   constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions) {}
 
-  /** Stores a batch atomically; resolves once it is committed. */
-  async ingest (run: RunKey, batch: LogBatch): Promise<number> {
-    await this.partitions.ensure(batch.days.keys())
-    let stored: number
+  /**
+   * Stores the lines of many runs (one entry per run) in one transaction. With a claim, the key is recorded
+   * with the answer in the same transaction; if the key is already held, nothing is stored and the earlier
+   * answer is returned (the caller compares requests). Resolves to null once the lines are committed.
+   */
+  async ingestRuns (runs: RunLines[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
+    const sorted = [...runs].sort(compareRuns)
+    const days = new Map<string, number>()
+    for (const { batch } of sorted) {
+      for (const [day, n] of batch.days) days.set(day, (days.get(day) ?? 0) + n)
+    }
+    await this.partitions.ensure(days.keys())
+    let earlier: EarlierAnswer | null
     try {
-      stored = await this.ingestOnce(run, batch)
+      earlier = await this.ingestOnce(sorted, claim)
     } catch (err) {
       if (!isMissingPartition(err)) throw err
       this.partitions.forget() // another replica's retention dropped one we knew of
-      await this.partitions.ensure(batch.days.keys())
-      stored = await this.ingestOnce(run, batch)
+      await this.partitions.ensure(days.keys())
+      earlier = await this.ingestOnce(sorted, claim)
     }
-    this.partitions.noteWritten(batch.days)
-    return stored
+    if (earlier === null) this.partitions.noteWritten(days)
+    return earlier
   }
 
-  private async ingestOnce (run: RunKey, batch: LogBatch): Promise<number> {
+  /** `runs` sorted by run key: every transaction locks run rows in that order. */
+  private async ingestOnce (runs: RunLines[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
     const client = await this.pool.connect()
     try {
       await client.query('BEGIN')
-      const { rows } = await client.query<{ base_seq: string }>({
-        name: 'upsert-run',
-        text: UPSERT_RUN,
-        values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length]
-      })
-      const baseSeq = BigInt(rows[0]?.base_seq ?? '0')
-      await pipeline(Readable.from(copyRows(run, batch.lines, baseSeq)), client.query(copyFrom(COPY_LINES)))
+      if (claim !== undefined) {
+        const earlier = await claimIdempotencyKey(client, claim)
+        if (earlier !== null) {
+          await client.query('ROLLBACK')
+          return earlier
+        }
+      }
+      const baseSeqs: bigint[] = []
+      for (const { run, batch } of runs) {
+        const { rows } = await client.query<{ base_seq: string }>({
+          name: 'upsert-run',
+          text: UPSERT_RUN,
+          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length]
+        })
+        baseSeqs.push(BigInt(rows[0]?.base_seq ?? '0'))
+      }
+      if (runs.length > 0) await pipeline(Readable.from(copyRows(runs, baseSeqs)), client.query(copyFrom(COPY_LINES)))
       await client.query('COMMIT')
-      return batch.lines.length
+      return null
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw err
     } finally {
       client.release()
     }
+  }
+
+  /** Forgets idempotency keys made at or before `before` (a timestamptz literal): their TTL has passed. */
+  async expireIdempotencyKeys (before: string): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at <= $1', [before])
+    return rowCount ?? 0
   }
 
   /** The first `top` lines of a run in [start, end), in the requested order. */

@@ -4,8 +4,10 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { ingestLimits, linesOf, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
-import { errorResponse, ingestBody, ingestResponse, resourceGroupHeaders, runIdParam } from './schemas.js'
+import { storeOnce } from '../../ingest/idempotency.js'
+import { keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
+import { checkLineCount, ingestLimits, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
+import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from './schemas.js'
 import { RUN_ROUTES, runKeyOf } from './runs.js'
 
 // The body schema documents the route; the body itself is checked by parseLogBatch, which names the bad
@@ -17,14 +19,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
   const { config } = opts
   // Only the two documented types: Fastify's default text/plain parser would hand a string to the line
   // checks, which then say the body is not an array when its type is what is wrong (415).
-  app.removeContentTypeParser('text/plain')
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: config.ingestMaxBytes }, (_request, body, done) => {
-    try {
-      done(null, parseNdjson(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
-  })
+  keepRawBodies(app, ['application/json', 'application/x-ndjson'], config.ingestMaxBytes)
 
   for (const route of RUN_ROUTES) {
     app.withTypeProvider<ZodTypeProvider>().post(`/v2/lm/${route.plural}/:${route.param}/logs`, {
@@ -36,23 +31,29 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
         operationId: `${route.plural}.post_logs`,
         summary: `Write log lines of a ${route.kind}`,
         description: 'All or nothing: one bad line rejects the request (400 naming its index) and nothing is stored. ' +
-          'A 2xx means the lines are committed. Scope logs.write.',
+          'A 2xx means the lines are committed. Scope logs.write. With an Idempotency-Key, a retry with the same body is stored ' +
+          'once and answered like the first time (Idempotent-Replayed: true); the same key with another body is a 409.',
         tags: [route.tag],
         security: [{ bearerAuth: [] }],
         consumes: ['application/json', 'application/x-ndjson'],
         params: z.object({ [route.param]: runIdParam }),
-        headers: resourceGroupHeaders,
+        headers: ingestHeaders,
         body: ingestBody,
-        response: { 200: ingestResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 413: errorResponse, 415: errorResponse }
+        response: { 200: ingestResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse, 413: errorResponse, 415: errorResponse }
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
       const limits = ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes)
-      const batch = parseLogBatch(linesOf(request.body), limits)
-      if (batch === null) return { accepted: 0 }
-      const accepted = await app.store.ingest(run, batch)
+      const body = rawBodyOf(request)
+      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body.toString('utf8')) : linesOf(parseJsonBody(body))
+      checkLineCount(raw.length, config.ingestMaxLines)
+      const batch = parseLogBatch(raw, limits)
+      const accepted = batch?.lines.length ?? 0
+      await storeOnce(app, request, reply, {
+        runs: batch === null ? [] : [{ run, batch }], answer: { accepted }, body, ttlHours: config.idempotencyTtlHours
+      })
       request.log.info({ lines: accepted }, 'ingested')
-      return { accepted }
+      return reply
     })
   }
 }

@@ -1,0 +1,23 @@
+// Ingest routes keep their decoded body as bytes: the bytes are hashed for Idempotency-Key, then parsed by
+// the handler according to the Content-Type.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+/** Registers parsers that hand the (decoded) body over as a Buffer, in the calling plugin's scope only. */
+export function keepRawBodies (app: FastifyInstance, mediaTypes: string[], bodyLimit: number): void {
+  app.removeAllContentTypeParsers()
+  for (const type of mediaTypes) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => { done(null, body) })
+  }
+}
+
+/** The request's media type, lower case, without parameters. */
+export function mediaTypeOf (request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+}
+
+/** The body a parser of keepRawBodies handed over. */
+export function rawBodyOf (request: FastifyRequest): Buffer {
+  const body: unknown = request.body
+  if (!Buffer.isBuffer(body)) throw new Error('ingest route without keepRawBodies')
+  return body
+}

@@ -1,0 +1,76 @@
+// Fluent Bit (http output, json or json_lines) and Vector (http sink, json array or newline-delimited)
+// records: flat-ish JSON objects whose fields COLLECTOR_* name. Checked all or nothing, like the native
+// endpoint: the first record that cannot be stored rejects the batch with its index.
+import type { CollectorMapping } from '../config.js'
+import { errors } from '../errors.js'
+import { instantProblem, LABEL_MAX_CHARS, storedLine, textProblem, type IngestLimits } from '../logs/ingest-body.js'
+import { TimestampError, type Instant } from '../time.js'
+import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
+import { parseShipperTimestamp } from './timestamps.js'
+
+function badRecord (index: number, field: string | undefined, problem: string): Error {
+  return errors.invalidRequest(`Record ${index}${field === undefined ? '' : ` field ${field}`} ${problem}. Nothing was stored.`,
+    field === undefined ? { index } : { index, field })
+}
+
+export interface RecordFields {
+  message: FieldPath[]
+  timestamp: FieldPath[]
+  pod: FieldPath[]
+  container: FieldPath[]
+  stream: FieldPath[]
+}
+
+export const recordFields = (mapping: CollectorMapping): RecordFields => ({
+  message: fieldPaths(mapping.messageFields),
+  timestamp: fieldPaths(mapping.timestampFields),
+  pod: fieldPaths(mapping.podFields),
+  container: fieldPaths(mapping.containerFields),
+  stream: fieldPaths(mapping.streamFields)
+})
+
+function label (record: Fields, paths: FieldPath[], index: number, name: string): string {
+  const value = firstField(record, paths)
+  const problem = textProblem(value, false, LABEL_MAX_CHARS)
+  if (problem !== null) throw badRecord(index, name, problem)
+  return (value ?? '') as string
+}
+
+/** The records of a body: a JSON array (or one object), or parsed NDJSON. */
+export function recordsOf (body: unknown): unknown[] {
+  if (Array.isArray(body)) return body
+  if (body !== null && typeof body === 'object') return [body]
+  throw errors.invalidRequest('The body must be a JSON array of records, or records as NDJSON (application/x-ndjson).')
+}
+
+/** Checks each record and hands it to its run; unmatched records are counted, not checked further. */
+export function mapRecords (records: unknown[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
+  for (let index = 0; index < records.length; index++) {
+    const raw = records[index]
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badRecord(index, undefined, 'must be an object')
+    const record = raw as Fields
+    const run = mapper.runOf(record)
+    if (typeof run === 'string') {
+      mapper.skip(index, run)
+      continue
+    }
+    let msg = firstField(record, fields.message)
+    const msgProblem = textProblem(msg, true, limits.lineMaxBytes)
+    if (msgProblem !== null) throw badRecord(index, 'message', msgProblem)
+    // A container runtime's line ends with the newline that ended it; it is not part of the message.
+    if ((msg as string).endsWith('\n')) msg = (msg as string).slice(0, -1)
+    const time = firstField(record, fields.timestamp)
+    if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
+    let instant: Instant
+    try {
+      instant = parseShipperTimestamp(time)
+    } catch (err) {
+      if (err instanceof TimestampError) throw badRecord(index, 'timestamp', err.message)
+      throw err
+    }
+    const timeProblem = instantProblem(instant, limits)
+    if (timeProblem !== null) throw badRecord(index, 'timestamp', timeProblem)
+    mapper.linesOf(run).push(storedLine(instant, msg as string, label(record, fields.container, index, 'container'),
+      label(record, fields.pod, index, 'pod'), label(record, fields.stream, index, 'stream')))
+  }
+}

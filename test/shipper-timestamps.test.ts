@@ -1,0 +1,77 @@
+// The timestamp forms shippers send: epoch doubles (Fluent Bit), nanosecond strings (Loki), RFC 3339 on a
+// fast path that must agree with parseRfc3339 on every input, valid or not.
+import fc from 'fast-check'
+import t from 'tap'
+import { fromEpochNanosText, fromEpochSeconds, parseShipperTimestamp, parseTimestamp } from '../src/ingest/timestamps.js'
+import { parseRfc3339, TimestampError } from '../src/time.js'
+
+const outcome = (parse: (text: string) => bigint, text: string): string => {
+  try {
+    return `ok ${parse(text)}`
+  } catch (err) {
+    if (err instanceof TimestampError) return `refused: ${err.message}`
+    throw err
+  }
+}
+
+/** True when parsing throws a TimestampError (a refusal with a reason, not a crash). */
+const refuses = (parse: () => unknown): boolean => {
+  try {
+    parse()
+  } catch (err) {
+    return err instanceof TimestampError
+  }
+  return false
+}
+
+t.test('the fast path gives the same instant or the same refusal as parseRfc3339', async (t) => {
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0')
+  const candidate = fc.record({
+    year: fc.integer({ min: 0, max: 9999 }),
+    month: fc.integer({ min: 0, max: 13 }),
+    day: fc.integer({ min: 0, max: 32 }),
+    hour: fc.integer({ min: 0, max: 25 }),
+    minute: fc.integer({ min: 0, max: 61 }),
+    second: fc.integer({ min: 0, max: 61 }),
+    fraction: fc.option(fc.stringMatching(/^\d{1,10}$/), { nil: undefined }),
+    zone: fc.constantFrom('Z', 'z', '+00:00', '-05:30', '+14:00', '')
+  }).map((p) => `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}T${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}` +
+    `${p.fraction === undefined ? '' : `.${p.fraction}`}${p.zone}`)
+  fc.assert(fc.property(candidate, (text) => outcome(parseTimestamp, text) === outcome(parseRfc3339, text)), { numRuns: 20_000 })
+  for (const text of ['2024-02-29T23:59:59.999999999Z', '2023-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2000-02-29T12:00:00Z',
+    '1970-01-01T00:00:00Z', '1969-12-31T23:59:59.5Z', '2024-04-31T00:00:00Z', '2024-12-31T23:59:59Z']) {
+    t.equal(outcome(parseTimestamp, text), outcome(parseRfc3339, text), text)
+  }
+})
+
+t.test('Fluent Bit\'s double epoch keeps the 6 decimals it prints', async (t) => {
+  t.equal(fromEpochSeconds(JSON.parse('1718452797.123456')), 1_718_452_797_123_456_000n)
+  t.equal(fromEpochSeconds(JSON.parse('1718452797.999999')), 1_718_452_797_999_999_000n)
+  t.equal(fromEpochSeconds(JSON.parse('1718452798.000001')), 1_718_452_798_000_001_000n)
+  // Every microsecond of a whole second at today's epoch comes back as printed.
+  for (let micros = 0; micros < 1_000_000; micros += 7) {
+    const printed = `1718452797.${String(micros).padStart(6, '0')}`
+    if (fromEpochSeconds(JSON.parse(printed)) !== 1_718_452_797_000_000_000n + BigInt(micros) * 1000n) {
+      t.fail(`${printed} did not round-trip`)
+      return
+    }
+  }
+  t.pass('1718452797.000000 to .999999 all round-trip')
+  t.ok(refuses(() => fromEpochSeconds(Number.POSITIVE_INFINITY)), 'Infinity is refused')
+})
+
+t.test('Loki\'s nanosecond strings keep all 9 digits', async (t) => {
+  t.equal(fromEpochNanosText('1718452797123456789'), 1_718_452_797_123_456_789n)
+  for (const bad of ['', '1.5', '-1', '17184527971234567890', 'abc']) t.ok(refuses(() => fromEpochNanosText(bad)), JSON.stringify(bad))
+})
+
+t.test('a shipper\'s timestamp field: number, RFC 3339, java_sql_timestamp, or epoch seconds as text', async (t) => {
+  const at = 1_718_452_797_123_456_000n
+  t.equal(parseShipperTimestamp(1718452797.123456), at)
+  t.equal(parseShipperTimestamp('2024-06-15T11:59:57.123456Z'), at)
+  t.equal(parseShipperTimestamp('2024-06-15T13:59:57.123456+02:00'), at)
+  t.equal(parseShipperTimestamp('2024-06-15 11:59:57.123456'), at)
+  t.equal(parseShipperTimestamp('1718452797.123456'), at)
+  t.equal(parseShipperTimestamp('1718452797'), 1_718_452_797_000_000_000n)
+  for (const bad of [true, null, {}, 'yesterday', '2024-06-15']) t.ok(refuses(() => parseShipperTimestamp(bad)), JSON.stringify(bad))
+})
