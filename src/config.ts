@@ -28,7 +28,13 @@ const envSchema = z.object({
   LOG_RETENTION_DAYS: intSetting(30, 0, 36500),
   MAX_FUTURE_SKEW_SECONDS: intSetting(3600, 0, 31 * 24 * 3600),
   PARTITIONS_AHEAD_DAYS: intSetting(3, 1, 365),
-  MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400)
+  MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Reading further: cursors, streaming output, live tails.
+  CURSOR_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
+  FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
+  FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
+  FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600)
 })
 
 export type Env = z.input<typeof envSchema>
@@ -56,6 +62,13 @@ export interface Config {
   maxFutureSkewSeconds: number
   partitionsAheadDays: number
   maintenanceIntervalSeconds: number
+  // Reading further
+  /** Unset: a secret is made in dataDir (replicas must then share dataDir's cursor-secret file). */
+  cursorSecret?: string
+  streamMaxLines: number
+  followMaxSeconds: number
+  followMaxPerGroup: number
+  followHeartbeatSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -91,6 +104,11 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.LOG_RETENTION_DAYS,
     maxFutureSkewSeconds: e.MAX_FUTURE_SKEW_SECONDS,
     partitionsAheadDays: e.PARTITIONS_AHEAD_DAYS,
-    maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS
+    maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
+    cursorSecret: e.CURSOR_SECRET,
+    streamMaxLines: e.STREAM_MAX_LINES,
+    followMaxSeconds: e.FOLLOW_MAX_SECONDS,
+    followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
+    followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS
   }
 }

@@ -1,0 +1,81 @@
+// The process's live tails: counted per resource group (FOLLOW_MAX_PER_GROUP, per process), registered per
+// run so the one LISTEN connection's notifications reach the tails of that run, and ended on shutdown.
+import type { FastifyBaseLogger } from 'fastify'
+import { errors } from '../errors.js'
+import type { RunKey } from '../logs/model.js'
+import type { LinesCommitted, LinesListener } from '../store/line-notifications.js'
+import type { Tail } from './tail.js'
+
+const runKey = (run: RunKey): string => `${run.group}\u0000${run.kind}\u0000${run.id}`
+
+export interface Registration {
+  /** Call once the tail has ended (or failed to start): frees its place. */
+  release: () => void
+}
+
+export class TailRegistry {
+  private readonly byRun = new Map<string, Set<Tail>>()
+  private readonly perGroup = new Map<string, number>()
+  private readonly ends = new Set<() => void>()
+  private closing = false
+
+  constructor (private readonly listener: LinesListener, private readonly maxPerGroup: number, private readonly log: FastifyBaseLogger) {
+    listener.on('lines', (lines: LinesCommitted) => {
+      for (const tail of this.byRun.get(runKey(lines.run)) ?? []) tail.notify(lines)
+    })
+    listener.on('reconnected', () => {
+      for (const tails of this.byRun.values()) {
+        for (const tail of tails) tail.catchUp().catch((err: unknown) => { this.log.warn({ err }, 'a tail could not catch up') })
+      }
+    })
+  }
+
+  /** Takes a place for a tail in the group, or answers 429 when the group has FOLLOW_MAX_PER_GROUP already. */
+  reserve (group: string): Registration {
+    if (this.closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1)
+    const count = this.perGroup.get(group) ?? 0
+    if (count >= this.maxPerGroup) {
+      throw errors.tooManyRequests(`Resource group ${group} already has ${count} live tails open here (FOLLOW_MAX_PER_GROUP); close one or retry later.`, 5)
+    }
+    this.perGroup.set(group, count + 1)
+    let released = false
+    return {
+      release: () => {
+        if (released) return
+        released = true
+        const left = (this.perGroup.get(group) ?? 1) - 1
+        if (left === 0) this.perGroup.delete(group)
+        else this.perGroup.set(group, left)
+      }
+    }
+  }
+
+  /**
+   * Registers a tail for its run's notifications once the listener is listening (before the tail takes
+   * its snapshot, so no commit after the snapshot goes unseen). `end` is called on shutdown.
+   */
+  async register (run: RunKey, tail: Tail, end: () => void): Promise<() => void> {
+    await this.listener.ready()
+    const key = runKey(run)
+    let tails = this.byRun.get(key)
+    if (tails === undefined) this.byRun.set(key, tails = new Set())
+    tails.add(tail)
+    this.ends.add(end)
+    return () => {
+      this.ends.delete(end)
+      tails.delete(tail)
+      if (tails.size === 0 && this.byRun.get(key) === tails) this.byRun.delete(key)
+    }
+  }
+
+  /** Ends every tail (their streams end cleanly) and refuses new ones. */
+  endAll (): void {
+    this.closing = true
+    for (const end of [...this.ends]) end()
+  }
+
+  async close (): Promise<void> {
+    this.endAll()
+    await this.listener.close()
+  }
+}
