@@ -48,9 +48,17 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
     ...(opts.cursor?.watermark === undefined ? {} : { watermark: opts.cursor.watermark }),
     ...(opts.cursor?.following === true ? { following: true } : {})
   }, { write })
+  // On shutdown: end the stream and wait (briefly) until the response is out.
+  const finished = new Promise<void>((resolve) => { reply.raw.once('close', resolve); reply.raw.once('finish', resolve) })
+  const endForShutdown = async (): Promise<void> => {
+    end()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([finished, new Promise((resolve) => { timer = setTimeout(resolve, 2000) })])
+    clearTimeout(timer)
+  }
   let unregister: () => void
   try {
-    unregister = await app.tails.register(opts.range.run, tail, end)
+    unregister = await app.tails.register(opts.range.run, tail, endForShutdown)
   } catch (err) {
     registration.release()
     throw err

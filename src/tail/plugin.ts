@@ -16,7 +16,7 @@ async function tailsPlugin (app: FastifyInstance, opts: { config: Config, databa
   const listener = new LinesListener(opts.databaseUrl, (err) => { app.log.warn({ err }, 'the notification connection failed; reconnecting') })
   const tails = new TailRegistry(listener, opts.config.followMaxPerGroup, app.log)
   app.decorate('tails', tails)
-  app.addHook('preClose', async () => { tails.endAll() })
+  app.addHook('preClose', async () => { await tails.endAll() })
   app.addHook('onClose', async () => { await tails.close() })
 }
 

@@ -16,7 +16,7 @@ export interface Registration {
 export class TailRegistry {
   private readonly byRun = new Map<string, Set<Tail>>()
   private readonly perGroup = new Map<string, number>()
-  private readonly ends = new Set<() => void>()
+  private readonly ends = new Set<() => Promise<void>>()
   private closing = false
 
   constructor (private readonly listener: LinesListener, private readonly maxPerGroup: number, private readonly log: FastifyBaseLogger) {
@@ -52,9 +52,10 @@ export class TailRegistry {
 
   /**
    * Registers a tail for its run's notifications once the listener is listening (before the tail takes
-   * its snapshot, so no commit after the snapshot goes unseen). `end` is called on shutdown.
+   * its snapshot, so no commit after the snapshot goes unseen). `end` is called on shutdown and resolves
+   * once the tail's response has finished.
    */
-  async register (run: RunKey, tail: Tail, end: () => void): Promise<() => void> {
+  async register (run: RunKey, tail: Tail, end: () => Promise<void>): Promise<() => void> {
     await this.listener.ready()
     const key = runKey(run)
     let tails = this.byRun.get(key)
@@ -68,14 +69,17 @@ export class TailRegistry {
     }
   }
 
-  /** Ends every tail (their streams end cleanly) and refuses new ones. */
-  endAll (): void {
+  /**
+   * Ends every tail and refuses new ones; resolves when their responses have finished, so the server's
+   * close finds their connections idle and closes them (instead of waiting out the keep-alive timeout).
+   */
+  async endAll (): Promise<void> {
     this.closing = true
-    for (const end of [...this.ends]) end()
+    await Promise.all([...this.ends].map(async (end) => { await end() }))
   }
 
   async close (): Promise<void> {
-    this.endAll()
+    await this.endAll()
     await this.listener.close()
   }
 }
