@@ -1,6 +1,8 @@
 // Live tails (contract, "Reading further": follow=true): on a listening server, as clients hold them.
 // Lines come first from the range, then as they are written, through Postgres' NOTIFY; an SSE client that
 // reconnects with Last-Event-ID misses nothing and sees nothing twice.
+import http from 'node:http'
+import { createGunzip } from 'node:zlib'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, buildTestApp } from './helpers/app.js'
@@ -14,7 +16,7 @@ const MINUTE = 60_000_000_000n
 interface Item { msg: string, timestamp: string, stream: string }
 interface SseEvent { id?: string, data: string }
 
-/** An open streamed response: its frames as they arrive, awaited by count. */
+/** An open streamed response (node:http, so closing it closes the connection at once): its frames as they arrive. */
 class OpenStream {
   private buffer = ''
   private readonly frames: string[] = []
@@ -22,27 +24,25 @@ class OpenStream {
   ended = false
   readonly done: Promise<void>
 
-  constructor (readonly response: Response, private readonly separator: string, private readonly controller: AbortController) {
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    this.done = (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          this.buffer += decoder.decode(value, { stream: true })
-          let cut: number
-          while ((cut = this.buffer.indexOf(this.separator)) !== -1) {
-            const frame = this.buffer.slice(0, cut)
-            this.buffer = this.buffer.slice(cut + this.separator.length)
-            if (frame.trim() !== '' && !frame.startsWith(':') && !frame.startsWith('retry:')) this.frames.push(frame)
-          }
-          this.waiter?.()
-        }
-      } catch {}
-      this.ended = true
+  constructor (private readonly request: http.ClientRequest, readonly response: http.IncomingMessage, private readonly separator: string) {
+    const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response
+    body.setEncoding('utf8')
+    body.on('data', (text: string) => {
+      this.buffer += text
+      let cut: number
+      while ((cut = this.buffer.indexOf(this.separator)) !== -1) {
+        const frame = this.buffer.slice(0, cut)
+        this.buffer = this.buffer.slice(cut + this.separator.length)
+        if (frame.trim() !== '' && !frame.startsWith(':') && !frame.startsWith('retry:')) this.frames.push(frame)
+      }
       this.waiter?.()
-    })()
+    })
+    this.done = new Promise((resolve) => {
+      const ended = (): void => { this.ended = true; this.waiter?.(); resolve() }
+      body.once('end', ended)
+      body.once('error', ended)
+      response.once('close', ended)
+    })
   }
 
   /** The next n frames; fails if the stream ends first. */
@@ -52,7 +52,7 @@ class OpenStream {
     return this.frames.splice(0, n)
   }
 
-  close (): void { this.controller.abort() }
+  close (): void { this.request.destroy() }
 }
 
 const sseEvent = (frame: string): SseEvent => {
@@ -70,10 +70,18 @@ const { app, databaseUrl } = await buildTestApp(t, { now: () => clock, env: { FO
 const base = await app.listen({ port: 0, host: '127.0.0.1' })
 
 async function open (path: string, accept: string, extra: Record<string, string> = {}, on: string = base): Promise<OpenStream> {
-  const controller = new AbortController()
-  const response = await fetch(`${on}${path}`, { headers: { ...headers, accept, ...extra }, signal: controller.signal })
-  if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`)
-  return new OpenStream(response, accept === 'text/event-stream' ? '\n\n' : '\n', controller)
+  return await new Promise((resolve, reject) => {
+    const request = http.get(`${on}${path}`, { agent: false, headers: { ...headers, accept, ...extra } }, (response) => {
+      if (response.statusCode === 200) {
+        resolve(new OpenStream(request, response, accept === 'text/event-stream' ? '\n\n' : '\n'))
+        return
+      }
+      let body = ''
+      response.on('data', (chunk: Buffer) => { body += chunk.toString() })
+      response.on('end', () => { reject(new Error(`${response.statusCode ?? 0} ${body}`)) })
+    })
+    request.on('error', reject)
+  })
 }
 
 async function post (target: FastifyInstance, run: string, lines: Array<{ timestamp: string, msg: string, stream?: string }>, group?: string): Promise<void> {
@@ -100,7 +108,7 @@ t.test('a tail sends the lines in range first, then lines written after it opene
 t.test('a tail of a run with no lines yet waits for them (no 404); JSON or */* get NDJSON', { timeout: 15_000 }, async (t) => {
   const run = '/v2/lm/executions/tail-not-yet'
   const tail = await open(`${run}/logs?follow=true`, '*/*')
-  t.match(tail.response.headers.get('content-type'), /^application\/x-ndjson/)
+  t.match(tail.response.headers['content-type'], /^application\/x-ndjson/)
   await post(app, run, [line(0n, 'first ever')])
   t.same(msgsOf(await tail.take(1)), ['first ever'])
   tail.close()
@@ -122,7 +130,7 @@ t.test('an SSE client that drops and reconnects with Last-Event-ID gets exactly 
   const run = '/v2/lm/deployments/tail-sse'
   await post(app, run, [line(-MINUTE, 'a'), line(-MINUTE, 'b'), line(-MINUTE, 'c')])
   const first = await open(`${run}/logs?follow=true`, 'text/event-stream')
-  t.match(first.response.headers.get('content-type'), /^text\/event-stream/)
+  t.match(first.response.headers['content-type'], /^text\/event-stream/)
   const [a, b] = (await first.take(2)).map(sseEvent)
   t.same([a?.data, b?.data].map((d) => (JSON.parse(d as string) as Item).msg), ['a', 'b'])
   first.close()
@@ -145,9 +153,9 @@ t.test('an SSE client that drops and reconnects with Last-Event-ID gets exactly 
   t.same((await third.take(1)).map((e) => (JSON.parse(sseEvent(e).data) as Item).msg), ['sentinel'], 'nothing repeated before the next new line')
   third.close()
 
-  const forged = await fetch(`${base}${run}/logs?follow=true`, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': 'forged.id' } })
-  t.equal(forged.status, 400)
-  t.equal((await forged.json() as { error: { details: { parameter: string } } }).error.details.parameter, 'Last-Event-ID')
+  const forged = await app.inject({ url: `${run}/logs?follow=true`, headers: { ...headers, accept: 'text/event-stream', 'last-event-id': 'forged.id' } })
+  t.equal(forged.statusCode, 400)
+  t.equal(forged.json().error.details.parameter, 'Last-Event-ID')
 })
 
 t.test('a line written through another replica reaches the tail', { timeout: 15_000 }, async (t) => {
@@ -163,24 +171,21 @@ t.test('past FOLLOW_MAX_PER_GROUP tails in a group the next one is a 429; other 
   const run = '/v2/lm/deployments/tail-limit'
   const group = { 'ai-resource-group': 'limited' }
   const open3 = [await open(`${run}/logs?follow=true`, 'application/x-ndjson', group), await open(`${run}/logs?follow=true`, 'text/plain', group), await open(`${run}/logs?follow=true`, 'text/event-stream', group)]
-  const refused = await fetch(`${base}${run}/logs?follow=true`, { headers: { ...headers, ...group } })
-  t.equal(refused.status, 429)
-  t.equal((await refused.json() as { error: { code: string } }).error.code, 'TooManyRequests')
-  t.ok(refused.headers.get('retry-after'))
+  const refused = await app.inject({ url: `${run}/logs?follow=true`, headers: { ...headers, ...group } })
+  t.equal(refused.statusCode, 429)
+  t.equal(refused.json().error.code, 'TooManyRequests')
+  t.ok(refused.headers['retry-after'])
   const elsewhere = await open(`${run}/logs?follow=true`, 'application/x-ndjson', { 'ai-resource-group': 'other' })
   elsewhere.close()
   open3[0]?.close()
   await open3[0]?.done
-  // The place is free once the server has seen the client go.
-  let again: Response | undefined
-  for (let i = 0; i < 100; i++) {
-    const controller = new AbortController()
-    again = await fetch(`${base}${run}/logs?follow=true`, { headers: { ...headers, ...group }, signal: controller.signal })
-    controller.abort()
-    if (again.status === 200) break
-    await new Promise((resolve) => setImmediate(resolve))
+  // The place is free once the server has seen the client go: a tail ends when its client does.
+  let last: OpenStream | undefined
+  for (let attempt = 0; attempt < 1000 && last === undefined; attempt++) {
+    last = await open(`${run}/logs?follow=true`, 'application/x-ndjson', group).catch(() => undefined)
   }
-  t.equal(again?.status, 200, 'a closed tail frees its place')
+  t.ok(last, 'a closed tail frees its place')
+  last?.close()
   for (const s of open3) s.close()
 })
 
