@@ -20,6 +20,8 @@ const FILTER_SQL: Record<keyof LogFilters, (p: string) => string> = {
   contains: (p) => `strpos(msg, ${p}) > 0`
 }
 const FILTER_KEYS: Array<keyof LogFilters> = ['container', 'pod', 'stream', 'contains']
+// Statement names must differ wherever the text does.
+const FILTER_TAG: Record<keyof LogFilters, string> = { container: 'c', pod: 'p', stream: 's', contains: 'x' }
 
 function rangeValues (run: RunKey, start: Instant, end: Instant): unknown[] {
   const s = toStoredParts(start)
@@ -36,7 +38,7 @@ function addFilters (filters: LogFilters | undefined, values: unknown[]): { sql:
     if (value === undefined) continue
     values.push(value)
     sql += ` AND ${FILTER_SQL[key](`$${values.length}`)}`
-    tag += key[0] as string
+    tag += FILTER_TAG[key]
   }
   return { sql, tag }
 }
