@@ -1,6 +1,8 @@
 // `npm run bench -- <name> [options]`: runs one benchmark and prints its table.
 const BENCHMARKS: Record<string, string> = {
-  read: './read.js'
+  read: './read.js',
+  tail: './tail.js',
+  stream: './stream.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]

@@ -48,6 +48,17 @@ t.test('settings are read from the environment', async (t) => {
   t.equal(config.maxFutureSkewSeconds, 60)
 })
 
+t.test('reading settings: defaults and values', async (t) => {
+  const defaults = parseConfig({})
+  t.equal(defaults.cursorSecret, undefined, 'no CURSOR_SECRET: one is made in DATA_DIR')
+  t.equal(defaults.streamMaxLines, 1_000_000)
+  t.equal(defaults.followMaxSeconds, 3600)
+  t.equal(defaults.followMaxPerGroup, 100)
+  t.equal(defaults.followHeartbeatSeconds, 15)
+  const set = parseConfig({ CURSOR_SECRET: SECRET, STREAM_MAX_LINES: '20000', FOLLOW_MAX_SECONDS: '60', FOLLOW_MAX_PER_GROUP: '2', FOLLOW_HEARTBEAT_SECONDS: '5' })
+  t.same([set.cursorSecret, set.streamMaxLines, set.followMaxSeconds, set.followMaxPerGroup, set.followHeartbeatSeconds], [SECRET, 20000, 60, 2, 5])
+})
+
 t.test('dev mode when no AUTH_* is set', async (t) => {
   t.equal(parseConfig({}).auth.devMode, true)
   t.equal(parseConfig({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' }).auth.devMode, true, 'an empty value is unset')
@@ -84,7 +95,12 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'ftp://idp.example.test/jwks.json' }],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'https://idp.example.test/' }],
     ['AUTH_AUDIENCE', { AUTH_AUDIENCE: 'run-logs' }],
-    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }]
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['CURSOR_SECRET', { CURSOR_SECRET: 'short' }],
+    ['STREAM_MAX_LINES', { STREAM_MAX_LINES: '100' }],
+    ['FOLLOW_MAX_SECONDS', { FOLLOW_MAX_SECONDS: '0' }],
+    ['FOLLOW_MAX_PER_GROUP', { FOLLOW_MAX_PER_GROUP: 'many' }],
+    ['FOLLOW_HEARTBEAT_SECONDS', { FOLLOW_HEARTBEAT_SECONDS: '0' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {
