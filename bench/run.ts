@@ -2,7 +2,8 @@
 const BENCHMARKS: Record<string, string> = {
   read: './read.js',
   tail: './tail.js',
-  stream: './stream.js'
+  stream: './stream.js',
+  plans: './plans.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]
