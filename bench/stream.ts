@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
+import { createBrotliDecompress, createGunzip } from 'node:zlib'
 import pg from 'pg'
 import { benchDatabase, benchToken, startService } from './harness.js'
 
@@ -46,11 +47,12 @@ const { lines, bytes } = await new Promise<{ lines: number, bytes: number }>((re
     if (res.statusCode !== 200) reject(new Error(`read failed: ${res.statusCode}`))
     let count = 0
     let size = 0
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length
+    const body = values.encoding === 'identity' ? res : res.pipe(values.encoding === 'br' ? createBrotliDecompress() : createGunzip())
+    res.on('data', (chunk: Buffer) => { size += chunk.length })
+    body.on('data', (chunk: Buffer) => {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++
     })
-    res.on('end', () => { resolve({ lines: count, bytes: size }) })
+    body.on('end', () => { resolve({ lines: count, bytes: size }) })
   }).on('error', reject)
 })
 const readSeconds = (performance.now() - readStart) / 1000

@@ -9,6 +9,7 @@ import { renderItem, renderTextLine } from './render.js'
 
 /** Rows per query of a streamed read: large enough to amortise a round trip, small enough to stay flat. */
 export const STREAM_BATCH = 5000
+const CHUNK_CHARS = 64 * 1024
 
 export const positionOf = (row: StoredRow): StoredPosition => ({ ts: row[0], nanos: row[1], seq: row[6] })
 
@@ -44,8 +45,12 @@ export function streamOf (batches: AsyncGenerator<StoredRow[]>, format: Exclude<
   async function * chunks (): AsyncGenerator<string> {
     for await (const rows of batches) {
       let chunk = ''
-      for (const row of rows) chunk += frame(format, row, () => idOf(row))
-      yield chunk
+      for (const row of rows) {
+        chunk += frame(format, row, () => idOf(row))
+        // Small chunks die young: the garbage collector's cheap scavenges take them, and the heap stays flat.
+        if (chunk.length >= CHUNK_CHARS) { yield chunk; chunk = '' }
+      }
+      if (chunk !== '') yield chunk
     }
   }
   return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 })
