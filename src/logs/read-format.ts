@@ -41,20 +41,26 @@ export function chooseFormat (accept: string | undefined): ReadFormat {
   return best?.format ?? 'json'
 }
 
-/** gzip or br when accepted; on equal preference gzip, which costs less CPU per byte at its default level. */
+/** gzip or br when accepted; on equal preference br, which at quality 1 is both faster and smaller (see COMPRESSION). */
 export function chooseEncoding (acceptEncoding: string | undefined): ReadEncoding {
   let best: { encoding: ReadEncoding, q: number } | undefined
   for (const w of weighted(acceptEncoding)) {
     const encoding = w.name === 'gzip' || w.name === 'x-gzip' ? 'gzip' : w.name === 'br' ? 'br' : undefined
     if (encoding === undefined) continue
-    if (best === undefined || w.q > best.q || (w.q === best.q && encoding === 'gzip')) best = { encoding, q: w.q }
+    if (best === undefined || w.q > best.q || (w.q === best.q && encoding === 'br')) best = { encoding, q: w.q }
   }
   return best?.encoding ?? 'identity'
 }
 
-/** A compressing stream; brotli at quality 5, a fraction of the CPU of its default 11 for most of the gain. */
+// Cheap levels: SAP's JS client (axios) asks for gzip and br on every read, so compression is on the hot
+// path. On a 1.5 MB body of 5000 lines: gzip level 6 (zlib's default) 8.9 ms and 24x smaller, level 3
+// 3.7 ms and 19x; brotli quality 5 11.8 ms and 32x, quality 1 1.9 ms and 22x.
+export const COMPRESSION = {
+  gzip: { level: 3 },
+  br: { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } }
+}
+
+/** A compressing stream for a streamed response. */
 export function compressor (encoding: Exclude<ReadEncoding, 'identity'>): Gzip | BrotliCompress {
-  return encoding === 'gzip'
-    ? createGzip()
-    : createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } })
+  return encoding === 'gzip' ? createGzip(COMPRESSION.gzip) : createBrotliCompress(COMPRESSION.br)
 }

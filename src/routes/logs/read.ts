@@ -1,7 +1,7 @@
 // GET /v2/lm/{deployments|executions}/{id}/logs, as SAP AI Core's AI API serves it, and beyond it: cursors,
 // filters, streamed formats, compression and live tails (docs/reading.md).
 import { promisify } from 'node:util'
-import { brotliCompress, constants, gzip } from 'node:zlib'
+import { brotliCompress, gzip } from 'node:zlib'
 import { pipeline } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -10,7 +10,7 @@ import { readOrCreateSecret } from '../../auth/secret-file.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { CursorError, decodeCursor, encodeCursor, type CursorState } from '../../logs/cursor.js'
-import { chooseEncoding, chooseFormat, compressor, CONTENT_TYPE, type ReadEncoding } from '../../logs/read-format.js'
+import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding } from '../../logs/read-format.js'
 import { MAX_TOP, resolveRange } from '../../logs/read-query.js'
 import { cursorStateOf, positionOf, rangeBatches, STREAM_BATCH, streamOf } from '../../logs/read-stream.js'
 import { renderLogsBody } from '../../logs/render.js'
@@ -23,8 +23,8 @@ export const CURSOR_SECRET_FILE = 'cursor-secret'
 const gzipAsync = promisify(gzip)
 const brotliAsync = promisify(brotliCompress)
 const compressBody = async (body: string, encoding: Exclude<ReadEncoding, 'identity'>): Promise<Buffer> => encoding === 'gzip'
-  ? await gzipAsync(body)
-  : await brotliAsync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } })
+  ? await gzipAsync(body, COMPRESSION.gzip)
+  : await brotliAsync(body, COMPRESSION.br)
 
 export default async function readLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
