@@ -41,13 +41,13 @@ export function chooseFormat (accept: string | undefined): ReadFormat {
   return best?.format ?? 'json'
 }
 
-/** gzip or br when accepted; on equal preference br, which at quality 1 is both faster and smaller (see COMPRESSION). */
+/** gzip or br when accepted; on equal preference gzip (measured in the service: 2 ms on 1.5 MB, br 6 ms). */
 export function chooseEncoding (acceptEncoding: string | undefined): ReadEncoding {
   let best: { encoding: ReadEncoding, q: number } | undefined
   for (const w of weighted(acceptEncoding)) {
     const encoding = w.name === 'gzip' || w.name === 'x-gzip' ? 'gzip' : w.name === 'br' ? 'br' : undefined
     if (encoding === undefined) continue
-    if (best === undefined || w.q > best.q || (w.q === best.q && encoding === 'br')) best = { encoding, q: w.q }
+    if (best === undefined || w.q > best.q || (w.q === best.q && encoding === 'gzip')) best = { encoding, q: w.q }
   }
   return best?.encoding ?? 'identity'
 }
