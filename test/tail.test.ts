@@ -3,6 +3,7 @@
 // reconnects with Last-Event-ID misses nothing and sees nothing twice.
 import http from 'node:http'
 import { createGunzip } from 'node:zlib'
+import pg from 'pg'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, buildTestApp } from './helpers/app.js'
@@ -164,6 +165,24 @@ t.test('a line written through another replica reaches the tail', { timeout: 15_
   const tail = await open(`${run}/logs?follow=true`, 'application/x-ndjson')
   await post(replica, run, [line(0n, 'via the other replica')])
   t.same(msgsOf(await tail.take(1)), ['via the other replica'])
+  tail.close()
+})
+
+t.test('when the LISTEN connection drops, it reconnects and tails catch up on what was written meanwhile', { timeout: 15_000 }, async (t) => {
+  const run = '/v2/lm/executions/tail-reconnect'
+  const tail = await open(`${run}/logs?follow=true`, 'application/x-ndjson')
+  await post(app, run, [line(0n, 'before the drop')])
+  t.same(msgsOf(await tail.take(1)), ['before the drop'])
+  const admin = new pg.Client({ connectionString: databaseUrl })
+  await admin.connect()
+  const reconnected = new Promise((resolve) => { app.tails.once('reconnected', resolve) })
+  const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'")
+  t.equal(rowCount, 1, 'one LISTEN connection in the process')
+  await post(app, run, [line(1000n, 'while it was down, maybe')])
+  await reconnected
+  await post(app, run, [line(2000n, 'after the reconnect')])
+  t.same(msgsOf(await tail.take(2)), ['while it was down, maybe', 'after the reconnect'])
+  await admin.end()
   tail.close()
 })
 

@@ -1,5 +1,6 @@
 // The process's live tails: counted per resource group (FOLLOW_MAX_PER_GROUP, per process), registered per
 // run so the one LISTEN connection's notifications reach the tails of that run, and ended on shutdown.
+import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { errors } from '../errors.js'
 import type { RunKey } from '../logs/model.js'
@@ -13,13 +14,15 @@ export interface Registration {
   release: () => void
 }
 
-export class TailRegistry {
+/** Emits 'reconnected' once the tails have been told to catch up after the LISTEN connection came back. */
+export class TailRegistry extends EventEmitter {
   private readonly byRun = new Map<string, Set<Tail>>()
   private readonly perGroup = new Map<string, number>()
   private readonly ends = new Set<() => Promise<void>>()
   private closing = false
 
   constructor (private readonly listener: LinesListener, private readonly maxPerGroup: number, private readonly log: FastifyBaseLogger) {
+    super()
     listener.on('lines', (lines: LinesCommitted) => {
       for (const tail of this.byRun.get(runKey(lines.run)) ?? []) tail.notify(lines)
     })
@@ -27,6 +30,7 @@ export class TailRegistry {
       for (const tails of this.byRun.values()) {
         for (const tail of tails) tail.catchUp().catch((err: unknown) => { this.log.warn({ err }, 'a tail could not catch up') })
       }
+      this.emit('reconnected')
     })
   }
 
