@@ -2,7 +2,10 @@
 const BENCHMARKS: Record<string, string> = {
   read: './read.js',
   export: './export.js',
-  ingest: './ingest.js'
+  ingest: './ingest.js',
+  tail: './tail.js',
+  stream: './stream.js',
+  plans: './plans.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]

@@ -15,6 +15,7 @@ import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
 import writeLogsRoutes from './routes/logs/write.js'
+import tailsPlugin from './tail/plugin.js'
 import { fromMillis, type Instant } from './time.js'
 
 export interface BuildOptions {
@@ -73,8 +74,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     now: options.now ?? (() => fromMillis(Date.now())),
     maintenance: options.maintenance ?? true
   })
+  await app.register(tailsPlugin, { config, databaseUrl: options.databaseUrl })
   await app.register(healthRoutes)
-  await app.register(readLogsRoutes)
+  await app.register(readLogsRoutes, { config })
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })

@@ -59,7 +59,13 @@ const envSchema = z.object({
   COLLECTOR_TIMESTAMP_FIELDS: listSetting('date,timestamp,time'),
   COLLECTOR_POD_FIELDS: listSetting('kubernetes.pod_name,pod'),
   COLLECTOR_CONTAINER_FIELDS: listSetting('kubernetes.container_name,container'),
-  COLLECTOR_STREAM_FIELDS: listSetting('stream')
+  COLLECTOR_STREAM_FIELDS: listSetting('stream'),
+  // Reading further: cursors, streaming output, live tails.
+  CURSOR_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
+  FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
+  FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
+  FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600)
 })
 
 export type Env = z.input<typeof envSchema>
@@ -109,6 +115,13 @@ export interface Config {
   ingestMaxLines: number
   idempotencyTtlHours: number
   collector: CollectorMapping
+  // Reading further
+  /** Unset: a secret is made in dataDir (replicas must then share dataDir's cursor-secret file). */
+  cursorSecret?: string
+  streamMaxLines: number
+  followMaxSeconds: number
+  followMaxPerGroup: number
+  followHeartbeatSeconds: number
 }
 
 /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
@@ -193,6 +206,11 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       podFields: e.COLLECTOR_POD_FIELDS,
       containerFields: e.COLLECTOR_CONTAINER_FIELDS,
       streamFields: e.COLLECTOR_STREAM_FIELDS
-    }
+    },
+    cursorSecret: e.CURSOR_SECRET,
+    streamMaxLines: e.STREAM_MAX_LINES,
+    followMaxSeconds: e.FOLLOW_MAX_SECONDS,
+    followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
+    followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS
   }
 }

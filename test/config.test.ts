@@ -65,6 +65,17 @@ t.test('shipper and idempotency settings: defaults, and comma-separated field li
   t.strictSame(set.collector.streamFields, ['level'])
 })
 
+t.test('reading settings: defaults and values', async (t) => {
+  const defaults = parseConfig({})
+  t.equal(defaults.cursorSecret, undefined, 'no CURSOR_SECRET: one is made in DATA_DIR')
+  t.equal(defaults.streamMaxLines, 1_000_000)
+  t.equal(defaults.followMaxSeconds, 3600)
+  t.equal(defaults.followMaxPerGroup, 100)
+  t.equal(defaults.followHeartbeatSeconds, 15)
+  const set = parseConfig({ CURSOR_SECRET: SECRET, STREAM_MAX_LINES: '20000', FOLLOW_MAX_SECONDS: '60', FOLLOW_MAX_PER_GROUP: '2', FOLLOW_HEARTBEAT_SECONDS: '5' })
+  t.same([set.cursorSecret, set.streamMaxLines, set.followMaxSeconds, set.followMaxPerGroup, set.followHeartbeatSeconds], [SECRET, 20000, 60, 2, 5])
+})
+
 t.test('dev mode when no AUTH_* is set', async (t) => {
   t.equal(parseConfig({}).auth.devMode, true)
   t.equal(parseConfig({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' }).auth.devMode, true, 'an empty value is unset')
@@ -142,7 +153,12 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['EXPORT_WORKERS', { EXPORT_WORKERS: '-1' }],
     ['IDEMPOTENCY_TTL_HOURS', { IDEMPOTENCY_TTL_HOURS: '0' }],
     ['INGEST_MAX_LINES', { INGEST_MAX_LINES: 'many' }],
-    ['COLLECTOR_DEPLOYMENT_ID_LABELS', { COLLECTOR_DEPLOYMENT_ID_LABELS: ' , ' }]
+    ['COLLECTOR_DEPLOYMENT_ID_LABELS', { COLLECTOR_DEPLOYMENT_ID_LABELS: ' , ' }],
+    ['CURSOR_SECRET', { CURSOR_SECRET: 'short' }],
+    ['STREAM_MAX_LINES', { STREAM_MAX_LINES: '100' }],
+    ['FOLLOW_MAX_SECONDS', { FOLLOW_MAX_SECONDS: '0' }],
+    ['FOLLOW_MAX_PER_GROUP', { FOLLOW_MAX_PER_GROUP: 'many' }],
+    ['FOLLOW_HEARTBEAT_SECONDS', { FOLLOW_HEARTBEAT_SECONDS: '0' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

@@ -37,4 +37,25 @@ export interface LogRange {
   end: Instant
   top: number
   order: SortOrder
+  /** Beyond SAP's parameters: only lines matching every filter given. */
+  filters?: LogFilters
+  /** Continue after this line (a cursor's position), in the range's order. */
+  after?: StoredPosition
+}
+
+export type StreamName = 'stdout' | 'stderr'
+
+export interface LogFilters {
+  container?: string
+  pod?: string
+  stream?: StreamName
+  /** A substring of msg, case-sensitive. */
+  contains?: string
+}
+
+/** A line's place in the primary key's order, as Postgres printed it: ts text (UTC), nanoseconds, seq. */
+export interface StoredPosition {
+  ts: string
+  nanos: number
+  seq: string
 }

@@ -1,12 +1,15 @@
 // Resolves a read request's parameters into a range: defaults, the `top`/`order` aliases SAP's Python
-// client sends, and the checks that span several parameters.
+// client sends, the checks that span several parameters, and a cursor's frozen range and filters.
 import { errors } from '../errors.js'
-import { NS_PER_SECOND, type Instant } from '../time.js'
-import type { LogRange, RunKey, SortOrder } from './model.js'
+import { NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
+import type { CursorState } from './cursor.js'
+import type { LogFilters, LogRange, RunKey, SortOrder, StreamName } from './model.js'
 
 export const DEFAULT_TOP = 1000
 export const MAX_TOP = 5000
 const DEFAULT_SPAN = 3600n * NS_PER_SECOND
+/** A followed range without `end` has no end: new lines of any time arrive. */
+export const FOLLOW_END: Instant = parseRfc3339('9999-12-31T23:59:59.999999999Z')
 
 export interface ReadParameters {
   start?: Instant
@@ -15,7 +18,13 @@ export interface ReadParameters {
   top?: number
   $order?: SortOrder
   order?: SortOrder
+  container?: string
+  pod?: string
+  stream?: StreamName
+  contains?: string
 }
+
+export const FILTER_NAMES = ['container', 'pod', 'stream', 'contains'] as const
 
 function oneOf<T> (name: string, dollar: T | undefined, plain: T | undefined): T | undefined {
   if (dollar !== undefined && plain !== undefined && dollar !== plain) {
@@ -25,11 +34,58 @@ function oneOf<T> (name: string, dollar: T | undefined, plain: T | undefined): T
   return dollar ?? plain
 }
 
-export function resolveRange (run: RunKey, params: ReadParameters, now: Instant): LogRange {
+function filtersOf (params: ReadParameters): LogFilters {
+  const filters: LogFilters = {}
+  for (const name of FILTER_NAMES) {
+    const value = params[name]
+    if (value !== undefined) Object.assign(filters, { [name]: value })
+  }
+  return filters
+}
+
+/** The parameters sent beside a cursor that say something else than the cursor: a 400 naming them. */
+function disagreeing (cursor: CursorState, params: ReadParameters, order: SortOrder | undefined): string[] {
+  const names: string[] = []
+  if (params.start !== undefined && params.start !== cursor.start) names.push('start')
+  if (params.end !== undefined && params.end !== cursor.end) names.push('end')
+  if (order !== undefined && order !== cursor.order) names.push(params.$order === undefined ? 'order' : '$order')
+  for (const name of FILTER_NAMES) {
+    if (params[name] !== undefined && params[name] !== cursor.filters[name]) names.push(name)
+  }
+  return names
+}
+
+export interface ReadOptions {
+  /** The largest $top this response format allows. */
+  maxTop: number
+  follow: boolean
+  cursor?: CursorState
+}
+
+export function resolveRange (run: RunKey, params: ReadParameters, now: Instant, options: ReadOptions = { maxTop: MAX_TOP, follow: false }): LogRange {
   const top = oneOf('top', params.$top, params.top) ?? DEFAULT_TOP
-  const order = oneOf('order', params.$order, params.order) ?? 'asc'
-  const end = params.end ?? now
-  const start = params.start ?? end - DEFAULT_SPAN
+  const topName = params.$top === undefined ? 'top' : '$top'
+  if (top > options.maxTop) {
+    throw errors.invalidRequest(`Invalid query parameter ${topName}: must be an integer from 1 to ${options.maxTop}.`, { parameter: topName })
+  }
+  const order = oneOf('order', params.$order, params.order)
+  if (options.follow && order === 'desc') {
+    throw errors.invalidRequest('follow=true reads oldest first: $order=desc cannot be followed.', { parameters: ['follow', params.$order === undefined ? 'order' : '$order'] })
+  }
+  const cursor = options.cursor
+  if (cursor !== undefined) {
+    if (cursor.run.group !== run.group || cursor.run.kind !== run.kind || cursor.run.id !== run.id) {
+      throw errors.invalidRequest('The cursor belongs to another run or resource group.', { parameter: 'cursor' })
+    }
+    const names = disagreeing(cursor, params, order)
+    if (names.length > 0) {
+      throw errors.invalidRequest(`The cursor carries its own range, order and filters; these parameters disagree with it: ${names.join(', ')}. Send the cursor without them.`, { parameters: names })
+    }
+    if (options.follow && cursor.order === 'desc') throw errors.invalidRequest('A cursor of a desc read cannot be followed.', { parameter: 'cursor' })
+    return { run, start: cursor.start, end: cursor.end, top, order: cursor.order, filters: cursor.filters, ...(cursor.after === undefined ? {} : { after: cursor.after }) }
+  }
+  const end = params.end ?? (options.follow ? FOLLOW_END : now)
+  const start = params.start ?? (params.end ?? now) - DEFAULT_SPAN
   if (start > end) throw errors.invalidRequest('Query parameter start must not be after end.', { parameters: ['start', 'end'] })
-  return { run, start, end, top, order }
+  return { run, start, end, top, order: order ?? 'asc', filters: filtersOf(params) }
 }

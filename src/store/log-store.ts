@@ -1,15 +1,20 @@
 // All SQL for runs and their lines. Ingest is one transaction per batch, which may span many runs: the
 // idempotency key is claimed first, then the run rows are locked in one fixed order (so concurrent batches
 // cannot deadlock) and ingestion sequences of a run are handed out in commit order; the lines go in
-// through one COPY.
+// through one COPY, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { LogBatch, LogLine, LogRange, RunKey } from '../logs/model.js'
-import { toStoredParts } from '../time.js'
+import type { Instant } from '../time.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
+import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
+import { newLinesStatement, readStatement } from './read-statements.js'
+
+// Exported so tests can EXPLAIN the read queries.
+export { readStatement } from './read-statements.js'
 
 /** One run's validated lines within a batch. */
 export interface RunLines {
@@ -32,17 +37,8 @@ RETURNING r.next_seq - $8 AS base_seq`
 
 const COPY_LINES = 'COPY log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg) FROM STDIN'
 
-// The bounds twice: plain comparisons on ts let the planner prune partitions and bound the index scan;
-// the row comparisons add the nanoseconds. Both orders walk the primary key, forwards or backwards.
-const READ_WHERE = `resource_group = $1 AND run_kind = $2 AND run_id = $3
-  AND ts >= $4 AND ts <= $6 AND (ts, ts_ns) >= ($4, $5) AND (ts, ts_ns) < ($6, $7)`
-const READ_ASC = `SELECT ts, ts_ns, container, pod, stream, msg FROM log_lines WHERE ${READ_WHERE}
-  ORDER BY ts, ts_ns, seq LIMIT $8`
-const READ_DESC = `SELECT ts, ts_ns, container, pod, stream, msg FROM log_lines WHERE ${READ_WHERE}
-  ORDER BY ts DESC, ts_ns DESC, seq DESC LIMIT $8`
-
-/** A stored line as Postgres returns it: [ts text (UTC), nanoseconds, container, pod, stream, msg]. */
-export type StoredRow = [string, number, string, string, string, string]
+/** A stored line as Postgres returns it: [ts text (UTC), nanoseconds, container, pod, stream, msg, seq]. */
+export type StoredRow = [string, number, string, string, string, string, string]
 
 // COPY text format: backslash, newline, carriage return and tab are escaped (NUL is refused earlier).
 const COPY_SPECIAL = /[\\\n\r\t]/g
@@ -74,17 +70,6 @@ const compareRuns = (a: RunLines, b: RunLines): number => {
 
 const isMissingPartition = (err: unknown): boolean =>
   (err as { code?: string }).code === '23514' && String((err as Error).message).includes('no partition')
-
-/** The read query of a range, as a named prepared statement (exported so tests can EXPLAIN it). */
-export function readStatement (range: LogRange): { name: string, text: string, values: unknown[] } {
-  const start = toStoredParts(range.start)
-  const end = toStoredParts(range.end)
-  return {
-    name: range.order === 'asc' ? 'read-asc' : 'read-desc',
-    text: range.order === 'asc' ? READ_ASC : READ_DESC,
-    values: [range.run.group, range.run.kind, range.run.id, start.ts, start.nanos, end.ts, end.nanos, range.top]
-  }
-}
 
 export class LogStore {
   constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions) {}
@@ -136,6 +121,9 @@ export class LogStore {
         baseSeqs.push(BigInt(rows[0]?.base_seq ?? '0'))
       }
       if (runs.length > 0) await pipeline(Readable.from(copyRows(runs, baseSeqs)), client.query(copyFrom(COPY_LINES)))
+      // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
+      const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, batch.first.instant))
+      if (notifications.length > 0) await client.query({ name: 'notify-lines', text: NOTIFY_LINES, values: [notifications] })
       await client.query('COMMIT')
       return null
     } catch (err) {
@@ -152,10 +140,29 @@ export class LogStore {
     return rowCount ?? 0
   }
 
-  /** The first `top` lines of a run in [start, end), in the requested order. */
-  async read (range: LogRange): Promise<StoredRow[]> {
-    const result = await this.pool.query<StoredRow>({ ...readStatement(range), rowMode: 'array' })
+  /**
+   * The next `limit` lines of a range in its order (after range.after when given; only seq < beforeSeq when
+   * given). The route asks for one more line than it sends, to know whether more remain.
+   */
+  async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
+    const result = await this.pool.query<StoredRow>({ ...readStatement(range, limit, beforeSeq), rowMode: 'array' })
     return result.rows
+  }
+
+  /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
+  async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
+    const result = await this.pool.query<StoredRow>({ ...newLinesStatement(range, fromSeq, toSeq, limit, since), rowMode: 'array' })
+    return result.rows
+  }
+
+  /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */
+  async nextSeq (run: RunKey): Promise<bigint | undefined> {
+    const { rows } = await this.pool.query<{ next_seq: string }>({
+      name: 'run-next-seq',
+      text: 'SELECT next_seq FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3',
+      values: [run.group, run.kind, run.id]
+    })
+    return rows[0] === undefined ? undefined : BigInt(rows[0].next_seq)
   }
 
   async runExists (run: RunKey): Promise<boolean> {

@@ -1,38 +1,132 @@
-// GET /v2/lm/{deployments|executions}/{id}/logs, as SAP AI Core's AI API serves it.
+// GET /v2/lm/{deployments|executions}/{id}/logs, as SAP AI Core's AI API serves it, and beyond it: cursors,
+// filters, streamed formats, compression and live tails (docs/reading.md).
+import { promisify } from 'node:util'
+import { brotliCompress, gzip } from 'node:zlib'
+import { pipeline } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { readOrCreateSecret } from '../../auth/secret-file.js'
+import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
-import { resolveRange } from '../../logs/read-query.js'
+import { CursorError, decodeCursor, encodeCursor, type CursorState } from '../../logs/cursor.js'
+import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding } from '../../logs/read-format.js'
+import { MAX_TOP, resolveRange } from '../../logs/read-query.js'
+import { cursorStateOf, positionOf, rangeBatches, STREAM_BATCH, streamOf } from '../../logs/read-stream.js'
 import { renderLogsBody } from '../../logs/render.js'
+import { follow } from '../../tail/follow.js'
 import { errorResponse, logsQuery, logsResponse, resourceGroupHeaders, runIdParam } from './schemas.js'
 import { RUN_ROUTES, runKeyOf } from './runs.js'
 
-export default async function readLogsRoutes (app: FastifyInstance): Promise<void> {
+export const CURSOR_SECRET_FILE = 'cursor-secret'
+
+const gzipAsync = promisify(gzip)
+const brotliAsync = promisify(brotliCompress)
+const compressBody = async (body: string, encoding: Exclude<ReadEncoding, 'identity'>): Promise<Buffer> => encoding === 'gzip'
+  ? await gzipAsync(body, COMPRESSION.gzip)
+  : await brotliAsync(body, COMPRESSION.br)
+
+export default async function readLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
+  const { config } = opts
+  // Made on first use, so building the app (the OpenAPI generator does) writes nothing to DATA_DIR.
+  let secret: Promise<string> | undefined
+  const cursorSecret = async (): Promise<string> => await (secret ??= config.cursorSecret === undefined
+    ? readOrCreateSecret(config.dataDir, CURSOR_SECRET_FILE)
+    : Promise.resolve(config.cursorSecret))
+
+  const headers = resourceGroupHeaders.extend({
+    'last-event-id': z.string().optional().meta({ description: 'With follow=true: the id of the last SSE event received; the tail resumes after it.' })
+  })
+
   for (const route of RUN_ROUTES) {
     app.withTypeProvider<ZodTypeProvider>().get(`/v2/lm/${route.plural}/:${route.param}/logs`, {
       onRequest: app.requireScope('logs.read'),
       schema: {
         operationId: `kubesubmit.v4.${route.plural}.get_logs`,
         summary: `Get logs of a ${route.kind}`,
-        description: `Lines of the ${route.kind} in [start, end), ordered by time (ties in ingestion order). Scope logs.read.`,
+        description: `Lines of the ${route.kind} in [start, end), ordered by time (ties in ingestion order). Scope logs.read. ` +
+          'Accept: application/json (default), application/x-ndjson, text/plain (<timestamp> <stream> <msg>) or text/event-stream; ' +
+          'Accept-Encoding: gzip or br. With follow=true the response stays open and carries new lines as they are written.',
         tags: [route.tag],
         security: [{ bearerAuth: [] }],
         params: z.object({ [route.param]: runIdParam }),
-        headers: resourceGroupHeaders,
-        querystring: logsQuery,
-        response: { 200: logsResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse }
+        headers,
+        querystring: logsQuery(config.streamMaxLines),
+        produces: ['application/json', 'application/x-ndjson', 'text/plain', 'text/event-stream'],
+        response: { 200: logsResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse }
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
-      const range = resolveRange(run, request.query, app.now())
-      const rows = await app.store.read(range)
-      if (rows.length === 0 && !(await app.store.runExists(run))) {
+      const query = request.query
+      const following = query.follow === 'true'
+      const negotiated = chooseFormat(request.headers.accept)
+      // A followed read is a stream: SAP's JSON body has no way to grow, so JSON and */* get NDJSON.
+      const format = following && negotiated === 'json' ? 'ndjson' : negotiated
+      const encoding = chooseEncoding(request.headers['accept-encoding'])
+      reply.header('vary', 'Accept, Accept-Encoding')
+
+      const cursorText = query.cursor ?? (following ? request.headers['last-event-id'] : undefined)
+      let cursor: CursorState | undefined
+      if (cursorText !== undefined) {
+        try {
+          cursor = decodeCursor(await cursorSecret(), cursorText)
+        } catch (err) {
+          if (!(err instanceof CursorError)) throw err
+          const parameter = query.cursor === undefined ? 'Last-Event-ID' : 'cursor'
+          throw errors.invalidRequest(`The ${parameter} is not a cursor this service made, or it was altered.`, { parameter })
+        }
+      }
+      const range = resolveRange(run, query, app.now(), {
+        maxTop: format === 'json' ? MAX_TOP : config.streamMaxLines,
+        follow: following,
+        ...(cursor === undefined ? {} : { cursor })
+      })
+      if (following) {
+        if (query.$top !== undefined || query.top !== undefined) {
+          throw errors.invalidRequest('follow=true sends every line of the range and then new ones: $top does not apply.', { parameters: ['follow', query.$top === undefined ? 'top' : '$top'] })
+        }
+        return await follow(app, request, reply, {
+          range,
+          ...(cursor === undefined ? {} : { cursor }),
+          format: format === 'json' ? 'ndjson' : format,
+          encoding,
+          secret: await cursorSecret(),
+          maxSeconds: config.followMaxSeconds,
+          heartbeatSeconds: config.followHeartbeatSeconds
+        })
+      }
+
+      if (format === 'json') {
+        // One line more than asked says whether more remain, without a count.
+        const rows = await app.store.read(range, range.top + 1)
+        const more = rows.length > range.top
+        if (more) rows.pop()
+        if (rows.length === 0 && !(await app.store.runExists(run))) {
+          throw errors.notFound(`No ${route.kind} ${run.id} has logs in resource group ${run.group}.`, { [route.param]: run.id })
+        }
+        const last = rows[rows.length - 1]
+        const nextCursor = more && last !== undefined ? encodeCursor(await cursorSecret(), { ...cursorStateOf(range), after: positionOf(last) }) : undefined
+        request.log.debug({ lines: rows.length }, 'served')
+        // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
+        const body = renderLogsBody(rows, nextCursor)
+        reply.type(CONTENT_TYPE.json)
+        if (encoding === 'identity') return await reply.send(body as never)
+        return await reply.header('content-encoding', encoding).send(await compressBody(body, encoding) as never)
+      }
+
+      const asked = Math.min(STREAM_BATCH, range.top)
+      const first = await app.store.read(range, asked)
+      if (first.length === 0 && !(await app.store.runExists(run))) {
         throw errors.notFound(`No ${route.kind} ${run.id} has logs in resource group ${run.group}.`, { [route.param]: run.id })
       }
-      request.log.debug({ lines: rows.length }, 'served')
-      // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
-      return await reply.type('application/json; charset=utf-8').send(renderLogsBody(rows) as never)
+      const key = await cursorSecret()
+      const state = cursorStateOf(range)
+      const lines = streamOf(rangeBatches(app.store, range, first, asked), format, (row) => encodeCursor(key, { ...state, after: positionOf(row) }))
+      reply.type(CONTENT_TYPE[format])
+      if (encoding === 'identity') return await reply.send(lines as never)
+      const compressed = compressor(encoding)
+      pipeline(lines, compressed, (err) => { if (err !== undefined && err !== null) request.log.warn({ err }, 'streamed read ended early') })
+      return await reply.header('content-encoding', encoding).send(compressed as never)
     })
   }
 }

@@ -19,19 +19,37 @@ const timestampParam = (what: string) => z.string()
   })
   .meta({ description: `${what} RFC 3339 with Z or ±hh:mm and 0 to 9 fractional digits; a '+' may be sent unencoded.`, format: 'date-time' })
 
-const topParam = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-  z.int({ error: `must be an integer from 1 to ${MAX_TOP}` }).min(1, { error: `must be an integer from 1 to ${MAX_TOP}` })
-    .max(MAX_TOP, { error: `must be an integer from 1 to ${MAX_TOP}` }))
+const topParam = (max: number) => {
+  const error = max === MAX_TOP ? `must be an integer from 1 to ${MAX_TOP}` : `must be an integer from 1 to ${MAX_TOP} (to ${max} with Accept: application/x-ndjson, text/plain or text/event-stream)`
+  return z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+    z.int({ error }).min(1, { error }).max(max, { error }))
+}
 
 const orderParam = z.enum(['asc', 'desc'], { error: 'must be asc or desc' })
 
-export const logsQuery = z.strictObject({
+const FILTER_MAX = 253
+const CONTAINS_MAX = 1024
+
+/** The read endpoints' parameters: SAP's, then those beyond them (see docs/reading.md). */
+export const logsQuery = (streamMaxLines: number) => z.strictObject({
   start: timestampParam('Start of the range (inclusive); default one hour before end.').optional(),
-  end: timestampParam('End of the range (exclusive); default now.').optional(),
-  $top: topParam.optional().meta({ description: `Lines to return, 1 to ${MAX_TOP}; default 1000.` }),
-  top: topParam.optional().meta({ description: 'Same as $top (as SAP\'s Python client sends it).' }),
+  end: timestampParam('End of the range (exclusive); default now (with follow=true: no end).').optional(),
+  $top: topParam(streamMaxLines).optional().meta({ description: `Lines to return, 1 to ${MAX_TOP} (JSON) or ${streamMaxLines} (streamed formats); default 1000.` }),
+  top: topParam(streamMaxLines).optional().meta({ description: 'Same as $top (as SAP\'s Python client sends it).' }),
   $order: orderParam.optional().meta({ description: 'asc (oldest first, the default) or desc (newest first).' }),
-  order: orderParam.optional().meta({ description: 'Same as $order.' })
+  order: orderParam.optional().meta({ description: 'Same as $order.' }),
+  cursor: z.string().min(1).max(4096, { error: 'is not a cursor this service made' }).optional()
+    .meta({ description: 'data.nextCursor of the previous page: continues with the same range, order and filters.' }),
+  container: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).optional()
+    .meta({ description: 'Only lines of this container (exact).' }),
+  pod: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).optional()
+    .meta({ description: 'Only lines of this pod (exact).' }),
+  stream: z.enum(['stdout', 'stderr'], { error: 'must be stdout or stderr' }).optional()
+    .meta({ description: 'Only lines of this stream.' }),
+  contains: z.string().min(1, { error: 'must not be empty' }).max(CONTAINS_MAX, { error: `must be at most ${CONTAINS_MAX} characters` }).optional()
+    .meta({ description: 'Only lines whose msg contains this text (case-sensitive).' }),
+  follow: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
+    .meta({ description: 'true: keep the response open and send new lines as they are written (SSE, NDJSON or text).' })
 })
 
 export const resourceGroupHeaders = z.looseObject({
@@ -53,7 +71,12 @@ export const logLine = z.object({
   timestamp: z.string().meta({ description: 'UTC with +00:00 and 3, 6 or 9 fractional digits.' })
 }).meta({ id: 'LogLine' })
 
-export const logsResponse = z.object({ data: z.object({ result: z.array(logLine) }) }).meta({ id: 'LogsResponse' })
+export const logsResponse = z.object({
+  data: z.object({
+    result: z.array(logLine),
+    nextCursor: z.string().optional().meta({ description: 'Present only while more lines remain in the range: send it as ?cursor= for the next page.' })
+  })
+}).meta({ id: 'LogsResponse' })
 
 export const ingestLine = z.object({
   timestamp: z.string().meta({ description: 'RFC 3339, Z or ±hh:mm, up to 9 fractional digits.' }),

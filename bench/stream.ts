@@ -1,0 +1,70 @@
+// `npm run bench -- stream [--lines 1000000]`: one NDJSON read of a whole run, and the service process's
+// peak RSS (VmHWM in /proc/<pid>/status) before and after it. The lines are generated in Postgres (no
+// ingest in the measured process), so the peak is the read's.
+import { readFile, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import { parseArgs } from 'node:util'
+import { createBrotliDecompress, createGunzip } from 'node:zlib'
+import pg from 'pg'
+import { benchDatabase, benchToken, startService } from './harness.js'
+
+const { values } = parseArgs({ args: process.argv.slice(3), options: { lines: { type: 'string', default: '1000000' }, encoding: { type: 'string', default: 'identity' } } })
+const total = Number(values.lines)
+
+const db = await benchDatabase()
+const start = Date.now() - 3 * 3600_000
+const client = new pg.Client({ connectionString: db.url })
+await client.connect()
+for (let day = start - (start % 86_400_000); day <= Date.now() + 86_400_000; day += 86_400_000) {
+  await client.query('SELECT log_lines_ensure_partition($1::date)', [new Date(day).toISOString().slice(0, 10)])
+}
+const loadStart = performance.now()
+// Two lines per millisecond over the hours before now, a msg of 60 to 180 bytes.
+await client.query(`INSERT INTO log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg)
+  SELECT 'default', 'deployment', 'stream-bench', to_timestamp($1::double precision / 1000) + (i / 2) * interval '1 millisecond', i % 1000, i,
+         'main', 'pod-' || (i % 3), CASE WHEN i % 9 = 0 THEN 'stderr' ELSE 'stdout' END,
+         'request ' || i || ' handled ' || repeat('payload ', (1 + i % 16)::int)
+  FROM generate_series(0, $2::bigint - 1) AS i`, [start, total])
+await client.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
+  VALUES ('default', 'deployment', 'stream-bench', to_timestamp($1::double precision / 1000), 0, now(), 0, $2, $2)`, [start, total])
+await client.query('ANALYZE log_lines')
+await client.end()
+const loadSeconds = (performance.now() - loadStart) / 1000
+
+const service = await startService(db.url)
+const pid = service.child.pid as number
+const memory = async (): Promise<{ rssMiB: number, hwmMiB: number }> => {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN)
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 }
+}
+const token = await benchToken()
+const before = await memory()
+const url = `${service.baseUrl}/v2/lm/deployments/stream-bench/logs?$top=${total}&start=${new Date(start - 60_000).toISOString()}`
+const readStart = performance.now()
+const { lines, bytes } = await new Promise<{ lines: number, bytes: number }>((resolve, reject) => {
+  http.get(url, { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson', 'accept-encoding': values.encoding } }, (res) => {
+    if (res.statusCode !== 200) reject(new Error(`read failed: ${res.statusCode}`))
+    let count = 0
+    let size = 0
+    const body = values.encoding === 'identity' ? res : res.pipe(values.encoding === 'br' ? createBrotliDecompress() : createGunzip())
+    res.on('data', (chunk: Buffer) => { size += chunk.length })
+    body.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++
+    })
+    body.on('end', () => { resolve({ lines: count, bytes: size }) })
+  }).on('error', reject)
+})
+const readSeconds = (performance.now() - readStart) / 1000
+const after = await memory()
+await service.stop()
+await db.close()
+
+const row = { lines, bodyMiB: bytes / 1048576, readSeconds, linesPerSecond: lines / readSeconds, rssBeforeMiB: before.rssMiB, peakBeforeMiB: before.hwmMiB, peakAfterMiB: after.hwmMiB }
+console.log(`\nstream benchmark: one NDJSON read (Accept-Encoding: ${values.encoding}) of ${total} lines generated in ${loadSeconds.toFixed(1)} s, on ${db.server}`)
+console.log('| lines read | body MiB | seconds | lines/s | RSS before MiB | peak RSS before MiB | peak RSS after read MiB |')
+console.log('|---|---|---|---|---|---|---|')
+console.log(`| ${row.lines} | ${row.bodyMiB.toFixed(1)} | ${row.readSeconds.toFixed(2)} | ${Math.round(row.linesPerSecond)} | ${row.rssBeforeMiB.toFixed(1)} | ${row.peakBeforeMiB.toFixed(1)} | ${row.peakAfterMiB.toFixed(1)} |`)
+const file = `bench/results/stream-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+await writeFile(file, JSON.stringify({ kind: 'stream', server: db.server, encoding: values.encoding, ...row }, null, 2) + '\n')
+console.log(`wrote ${file}`)

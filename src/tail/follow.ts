@@ -1,0 +1,86 @@
+// follow=true: the response stays open and carries the tail's lines as SSE events (each id a cursor that
+// Last-Event-ID resumes from), NDJSON or text, with heartbeats, a time bound, and a clean end on shutdown.
+import { PassThrough } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { encodeCursor, type CursorState } from '../logs/cursor.js'
+import type { LogRange } from '../logs/model.js'
+import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../logs/read-format.js'
+import { frame } from '../logs/read-stream.js'
+import type { StoredRow } from '../store/log-store.js'
+import { Tail } from './tail.js'
+
+export interface FollowOptions {
+  range: LogRange
+  cursor?: CursorState
+  format: Exclude<ReadFormat, 'json'>
+  encoding: ReadEncoding
+  secret: string
+  maxSeconds: number
+  heartbeatSeconds: number
+}
+
+// SSE comments and blank NDJSON/text lines: proxies see traffic, clients skip them.
+const HEARTBEAT: Record<FollowOptions['format'], string> = { sse: ': heartbeat\n\n', ndjson: '\n', text: '\n' }
+// The first bytes also send the headers at once, so a client knows the tail is open before any line comes.
+const OPENING: Record<FollowOptions['format'], string> = { sse: 'retry: 1000\n\n', ndjson: '\n', text: '\n' }
+
+export async function follow (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, opts: FollowOptions): Promise<FastifyReply> {
+  const registration = app.tails.reserve(opts.range.run.group)
+  const out = opts.encoding === 'identity' ? new PassThrough() : compressor(opts.encoding)
+  const flush = (): void => { if ('flush' in out) out.flush() }
+  let ended = false
+  const end = (): void => {
+    if (ended) return
+    ended = true
+    tail.stop()
+    out.end()
+  }
+  const write = async (rows: StoredRow[], stateAfter: (row: StoredRow) => CursorState): Promise<void> => {
+    if (rows.length === 0 || ended) return
+    let chunk = ''
+    for (const row of rows) chunk += frame(opts.format, row, () => encodeCursor(opts.secret, stateAfter(row)))
+    const more = out.write(chunk)
+    flush()
+    if (!more) await new Promise((resolve) => { out.once('drain', resolve); out.once('close', resolve) })
+  }
+  const tail = new Tail(app.store, {
+    range: opts.range,
+    ...(opts.cursor?.watermark === undefined ? {} : { watermark: opts.cursor.watermark }),
+    ...(opts.cursor?.following === true ? { following: true } : {})
+  }, { write })
+  // On shutdown: end the stream and wait (briefly) until the response is out.
+  const finished = new Promise<void>((resolve) => { reply.raw.once('close', resolve); reply.raw.once('finish', resolve) })
+  const endForShutdown = async (): Promise<void> => {
+    end()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([finished, new Promise((resolve) => { timer = setTimeout(resolve, 2000) })])
+    clearTimeout(timer)
+  }
+  let unregister: () => void
+  try {
+    unregister = await app.tails.register(opts.range.run, tail, endForShutdown)
+  } catch (err) {
+    registration.release()
+    throw err
+  }
+
+  const heartbeat = setInterval(() => { if (!ended) { out.write(HEARTBEAT[opts.format]); flush() } }, opts.heartbeatSeconds * 1000)
+  const deadline = setTimeout(end, opts.maxSeconds * 1000)
+  reply.raw.on('close', end)
+  tail.run()
+    .catch((err: unknown) => { request.log.warn({ err }, 'live tail failed; ending its stream') })
+    .finally(() => {
+      clearInterval(heartbeat)
+      clearTimeout(deadline)
+      unregister()
+      registration.release()
+      end()
+    })
+  out.write(OPENING[opts.format])
+  flush()
+  request.log.info({ format: opts.format }, 'live tail opened')
+  return await reply
+    .headers({ 'content-type': CONTENT_TYPE[opts.format], 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
+    .headers(opts.encoding === 'identity' ? {} : { 'content-encoding': opts.encoding })
+    .send(out)
+}

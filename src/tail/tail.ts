@@ -1,0 +1,114 @@
+// One live tail: first the lines already in range (seq below the watermark taken when it started), then
+// every line committed since, in seq order. Sequence numbers of a run become visible in increasing order
+// (ingest holds the run's row lock until commit), so following seq > last misses nothing, even a line
+// whose timestamp is older than lines already sent.
+import type { CursorState } from '../logs/cursor.js'
+import type { LogRange } from '../logs/model.js'
+import { positionOf } from '../logs/read-stream.js'
+import type { LogStore, StoredRow } from '../store/log-store.js'
+import type { LinesCommitted } from '../store/line-notifications.js'
+import type { Instant } from '../time.js'
+
+export const TAIL_BATCH = 2000
+
+export interface TailOutput {
+  /** Writes the rows (each with the cursor state that continues after it); resolves when more may be written. */
+  write: (rows: StoredRow[], stateAfter: (row: StoredRow) => CursorState) => Promise<void>
+}
+
+export interface TailStart {
+  range: LogRange
+  /** From a cursor: where the client stands. */
+  watermark?: bigint
+  following?: boolean
+}
+
+export class Tail {
+  private stopped = false
+  private wake: (() => void) | undefined
+  /** Every line with seq < pendingTo is committed; those from watermark on are still to send. */
+  private pendingTo = 0n
+  /** The earliest timestamp among batches notified and not yet read: it bounds the next query's walk. */
+  private since: Instant | undefined
+  /** Lines may be pending that no notification told of: the next query walks the whole range. */
+  private unbounded = false
+  private watermark = 0n
+
+  constructor (private readonly store: LogStore, private readonly start: TailStart, private readonly output: TailOutput) {}
+
+  /** A batch was committed for this run (the registry calls this only for the tail's run). */
+  notify (lines: LinesCommitted): void {
+    if (lines.toSeq <= this.pendingTo) return
+    this.pendingTo = lines.toSeq
+    if (this.since === undefined || lines.first < this.since) this.since = lines.first
+    this.wakeUp()
+  }
+
+  /** Notifications may have been missed (the listener reconnected): read from the database what is there. */
+  async catchUp (): Promise<void> {
+    this.unbounded = true
+    const next = await this.store.nextSeq(this.start.range.run)
+    if (next !== undefined && next > this.pendingTo) this.pendingTo = next
+    this.wakeUp()
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.wakeUp()
+  }
+
+  private wakeUp (): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+
+  /** Runs until stopped. The caller registered the tail for notifications before calling this. */
+  async run (): Promise<void> {
+    const { range } = this.start
+    const state = { run: range.run, start: range.start, end: range.end, order: range.order, filters: range.filters ?? {} }
+    const committed = (await this.store.nextSeq(range.run)) ?? 0n
+    if (committed > this.pendingTo) this.pendingTo = committed
+    // A client resuming from a cursor: lines committed while it was away were notified to nobody here.
+    if (this.start.watermark !== undefined && committed > this.start.watermark) this.unbounded = true
+    if (this.start.following === true) {
+      this.watermark = this.start.watermark ?? 0n
+    } else {
+      const watermark = this.start.watermark ?? committed
+      await this.rangePhase(watermark, state)
+      this.watermark = watermark
+    }
+    while (!this.stopped) {
+      if (this.pendingTo <= this.watermark) {
+        await new Promise<void>((resolve) => { this.wake = resolve })
+        continue
+      }
+      const to = this.pendingTo
+      const since = this.unbounded ? undefined : this.since
+      this.since = undefined
+      this.unbounded = false
+      for (;;) {
+        const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
+        if (this.stopped) return
+        await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row[6]) + 1n, following: true }))
+        const last = rows[rows.length - 1]
+        if (rows.length < TAIL_BATCH || last === undefined) break
+        this.watermark = BigInt(last[6]) + 1n
+      }
+      this.watermark = to
+    }
+  }
+
+  /** The lines in range with seq < watermark, in (ts, ts_ns, seq) order, after the cursor's position if any. */
+  private async rangePhase (watermark: bigint, state: CursorState): Promise<void> {
+    let after = this.start.range.after
+    while (!this.stopped) {
+      const rows = await this.store.read({ ...this.start.range, ...(after === undefined ? {} : { after }) }, TAIL_BATCH, watermark)
+      if (this.stopped) return
+      await this.output.write(rows, (row) => ({ ...state, after: positionOf(row), watermark }))
+      const last = rows[rows.length - 1]
+      if (rows.length < TAIL_BATCH || last === undefined) return
+      after = positionOf(last)
+    }
+  }
+}
