@@ -168,6 +168,28 @@ t.test('a line written through another replica reaches the tail', { timeout: 15_
   tail.close()
 })
 
+t.test('one collector batch spanning two runs reaches the tail of each run', { timeout: 15_000 }, async (t) => {
+  const deployment = await open('/v2/lm/deployments/tail-shipped/logs?follow=true', 'application/x-ndjson')
+  const execution = await open('/v2/lm/executions/tail-shipped/logs?follow=true', 'application/x-ndjson')
+  const record = (labels: Record<string, string>, offset: bigint, log: string): Record<string, unknown> =>
+    ({ time: rfc3339(NOW + offset), stream: 'stdout', log, kubernetes: { pod_name: 'p', container_name: 'c', labels } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v2/lm/logs',
+    headers,
+    payload: [
+      record({ 'ai.sap.com/deploymentId': 'tail-shipped' }, 1000n, 'deployment line'),
+      record({ 'ai.sap.com/executionId': 'tail-shipped' }, 2000n, 'execution line'),
+      record({ 'ai.sap.com/deploymentId': 'tail-shipped' }, 3000n, 'deployment line 2')
+    ]
+  })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(msgsOf(await deployment.take(2)), ['deployment line', 'deployment line 2'])
+  t.same(msgsOf(await execution.take(1)), ['execution line'])
+  deployment.close()
+  execution.close()
+})
+
 t.test('when the LISTEN connection drops, it reconnects and tails catch up on what was written meanwhile', { timeout: 15_000 }, async (t) => {
   const run = '/v2/lm/executions/tail-reconnect'
   const tail = await open(`${run}/logs?follow=true`, 'application/x-ndjson')
