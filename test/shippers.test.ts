@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import pg from 'pg'
 import { compressSync } from 'snappy'
 import t from 'tap'
 import { PushRequest } from '../src/ingest/loki-proto.js'
 import { parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp, type TokenClaims } from './helpers/app.js'
+import { countStored } from './helpers/database.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -29,17 +29,7 @@ async function service (t: Test, opts: { env?: Record<string, string>, claims?: 
     t.equal(res.statusCode, 200, `GET ${run} in ${group}: ${res.body}`)
     return res.json().data.result
   }
-  const stored = async (): Promise<{ runs: number, lines: number }> => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      const { rows } = await client.query<{ runs: number, lines: number }>(
-        'SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM log_lines)::int AS lines')
-      return rows[0] as { runs: number, lines: number }
-    } finally {
-      await client.end()
-    }
-  }
+  const stored = async (): Promise<{ runs: number, lines: number }> => await countStored(databaseUrl)
   return { app, post, read, stored }
 }
 

@@ -8,6 +8,7 @@ import pg from 'pg'
 import t from 'tap'
 import { formatInstant, NS_PER_SECOND, parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { countStored } from './helpers/database.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -38,18 +39,7 @@ async function service (t: Test, opts: { env?: Record<string, string>, now?: () 
     return res.json().data.result
   }
 
-  /** Counts rows through a connection of its own, as another process would see them. */
-  const stored = async (): Promise<{ runs: number, lines: number }> => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      const { rows } = await client.query<{ runs: number, lines: number }>(
-        'SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM log_lines)::int AS lines')
-      return rows[0] as { runs: number, lines: number }
-    } finally {
-      await client.end()
-    }
-  }
+  const stored = async (): Promise<{ runs: number, lines: number }> => await countStored(databaseUrl)
 
   return { app, databaseUrl, post, get, read, stored }
 }

@@ -30,3 +30,16 @@ export async function createTestDatabase (t: Teardown): Promise<string> {
   await migrate(url.toString())
   return url.toString()
 }
+
+/** Counts runs and lines through a connection of its own, as another process would see them. */
+export async function countStored (databaseUrl: string): Promise<{ runs: number, lines: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ runs: number, lines: number }>(
+      'SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM log_lines)::int AS lines')
+    return rows[0] as { runs: number, lines: number }
+  } finally {
+    await client.end()
+  }
+}

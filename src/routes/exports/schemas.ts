@@ -1,21 +1,11 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
 import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
-import { parseRfc3339, TimestampError } from '../../time.js'
-import { runIdParam } from '../logs/schemas.js'
+import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
 const MAX_LISTED_IDS = 10_000
 
-const timestampField = (description: string) => z.string()
-  .transform((value, ctx) => {
-    try {
-      return parseRfc3339(value)
-    } catch (err) {
-      if (!(err instanceof TimestampError)) throw err
-      ctx.addIssue({ code: 'custom', message: err.message })
-      return z.NEVER
-    }
-  })
+const timestampField = (description: string) => rfc3339Field()
   .meta({ description, format: 'date-time' })
 
 export const createExportBody = z.strictObject({

@@ -7,7 +7,8 @@ export const RUN_ID_PATTERN = /^[\w.-]{4,64}$/
 
 export const runIdParam = z.string().regex(RUN_ID_PATTERN, { error: 'must be 4 to 64 letters, digits, underscores, dots or dashes' })
 
-const timestampParam = (what: string) => z.string()
+/** An RFC 3339 timestamp parsed to nanoseconds; a bad one is a 400 saying what is wrong with it. */
+export const rfc3339Field = () => z.string()
   .transform((value, ctx) => {
     try {
       return parseRfc3339(value)
@@ -17,6 +18,8 @@ const timestampParam = (what: string) => z.string()
       return z.NEVER
     }
   })
+
+const timestampParam = (what: string) => rfc3339Field()
   .meta({ description: `${what} RFC 3339 with Z or ±hh:mm and 0 to 9 fractional digits; a '+' may be sent unencoded.`, format: 'date-time' })
 
 const topParam = (max: number) => {
