@@ -17,8 +17,34 @@ export const MIN_INSTANT: Instant = BigInt(new Date(0).setUTCFullYear(1, 0, 1)) 
 
 export class TimestampError extends Error {}
 
+// What nearly every timestamp is: UTC with Z, 1970 or later. luxon validates at about 7 µs a timestamp,
+// the largest cost of a write; this path does the same arithmetic for this form at a fraction of it and
+// leaves every other form (offsets, odd dates, errors) to parseRfc3339Calendar.
+const UTC_RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+const daysIn = (year: number, month: number): number =>
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1] as number
+
 /** Parses an RFC 3339 timestamp into nanoseconds since the epoch; throws TimestampError with a reason. */
 export function parseRfc3339 (text: string): Instant {
+  const m = UTC_RFC3339.exec(text)
+  if (m !== null) {
+    const year = Number(m[1])
+    const month = Number(m[2])
+    const day = Number(m[3])
+    const hour = Number(m[4])
+    const minute = Number(m[5])
+    const second = Number(m[6])
+    if (year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour < 24 && minute < 60 && second < 60) {
+      return BigInt(Date.UTC(year, month - 1, day, hour, minute, second)) * NS_PER_MS + BigInt((m[7] ?? '').padEnd(9, '0'))
+    }
+  }
+  return parseRfc3339Calendar(text)
+}
+
+/** parseRfc3339 for every form, through luxon's calendar checks (exported so tests compare the fast path with it). */
+export function parseRfc3339Calendar (text: string): Instant {
   const m = RFC3339.exec(text)
   if (m === null) {
     throw new TimestampError('must be an RFC 3339 timestamp such as 2024-01-01T00:00:00.123456789Z or 2024-01-01T02:00:00+02:00')

@@ -1,8 +1,7 @@
 // Turns an ingest body into a validated batch, all or nothing: the first bad line rejects the request
 // with its index, before anything is stored.
 import { errors } from '../errors.js'
-import { parseTimestamp } from '../ingest/timestamps.js'
-import { NS_PER_SECOND, TimestampError, toStoredParts, type Instant } from '../time.js'
+import { NS_PER_SECOND, parseRfc3339, TimestampError, toStoredParts, type Instant } from '../time.js'
 import type { LogBatch, LogLine } from './model.js'
 
 export interface IngestLimits {
@@ -76,7 +75,7 @@ function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
   const timestamp = text(line, 'timestamp', index, true, 64)
   let instant: Instant
   try {
-    instant = parseTimestamp(timestamp)
+    instant = parseRfc3339(timestamp)
   } catch (err) {
     if (err instanceof TimestampError) throw badLine(index, 'timestamp', err.message)
     throw err
