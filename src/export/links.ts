@@ -1,30 +1,23 @@
 // Signed download links, like presigned URLs: HMAC-SHA256 over request id, resource group and expiry with
 // a server secret, so the link alone grants the download, only of that archive and only until it expires.
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { sign, signatureMatches } from '../auth/signing.js'
 
 export interface LinkParts { requestId: string, group: string, expires: number }
 
+// Newline-separated: neither a uuid, a group name nor a number can contain one, so fields cannot shift.
+const signed = (parts: LinkParts): string => `${parts.requestId}\n${parts.group}\n${parts.expires}`
+
 export class LinkSigner {
-  private secret: Promise<string> | undefined
-
-  /** `loadSecret` runs on first use only (the secret file is made in DATA_DIR when the operator sets none). */
-  constructor (private readonly baseUrl: string, private readonly loadSecret: () => Promise<string>) {}
-
-  private async mac (parts: LinkParts): Promise<Buffer> {
-    this.secret ??= this.loadSecret()
-    // Newline-separated: neither a uuid, a group name nor a number can contain one, so fields cannot shift.
-    return createHmac('sha256', await this.secret).update(`${parts.requestId}\n${parts.group}\n${parts.expires}`).digest()
-  }
+  /** `secret` resolves the server secret (see lazySecret). */
+  constructor (private readonly baseUrl: string, private readonly secret: () => Promise<string>) {}
 
   async url (parts: LinkParts): Promise<string> {
-    const query = new URLSearchParams({ group: parts.group, expires: String(parts.expires), signature: (await this.mac(parts)).toString('base64url') })
+    const query = new URLSearchParams({ group: parts.group, expires: String(parts.expires), signature: sign(await this.secret(), signed(parts)) })
     return `${this.baseUrl}/v2/lm/exports/${parts.requestId}/download?${query.toString()}`
   }
 
   /** Constant-time check of a link's signature. */
   async verify (parts: LinkParts, signature: string): Promise<boolean> {
-    const expected = await this.mac(parts)
-    const given = Buffer.from(signature, 'base64url')
-    return given.length === expected.length && timingSafeEqual(given, expected)
+    return signatureMatches(await this.secret(), signed(parts), signature)
   }
 }

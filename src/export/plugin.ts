@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { readOrCreateSecret } from '../auth/secret-file.js'
+import { lazySecret } from '../auth/signing.js'
 import type { Config } from '../config.js'
 import { ExportJobs, type ExportRow } from '../store/export-jobs.js'
 import { ExportQueue } from '../store/export-queue.js'
@@ -44,8 +44,7 @@ async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise
   const pool = createPool(opts.databaseUrl, settings.workers + 2)
   const jobs = new ExportJobs(pool)
   const queue = new ExportQueue(pool)
-  const links = new LinkSigner(config.publicBaseUrl,
-    async () => settings.linkSecret ?? await readOrCreateSecret(config.dataDir, EXPORT_LINK_SECRET_FILE))
+  const links = new LinkSigner(config.publicBaseUrl, lazySecret(settings.linkSecret, config.dataDir, EXPORT_LINK_SECRET_FILE))
   const log = app.log.child({ component: 'exports' })
 
   const view = async (row: ExportRow): Promise<ExportView> => {

@@ -1,6 +1,6 @@
 // Opaque, tamper-evident read positions: what was asked (run, frozen range, order, filters) and where the
 // last line sent stands, as base64url JSON with an HMAC-SHA256 over it. Replicas must share the secret.
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { sign, signatureMatches } from '../auth/signing.js'
 import type { LogFilters, RunKey, SortOrder, StoredPosition } from './model.js'
 import type { Instant } from '../time.js'
 
@@ -38,8 +38,6 @@ interface Wire {
 
 export class CursorError extends Error {}
 
-const sign = (secret: string, payload: string): Buffer => createHmac('sha256', secret).update(payload).digest()
-
 export function encodeCursor (secret: string, state: CursorState): string {
   const wire: Wire = {
     v: 1,
@@ -55,7 +53,7 @@ export function encodeCursor (secret: string, state: CursorState): string {
   if (state.watermark !== undefined) wire.w = String(state.watermark)
   if (state.following === true) wire.t = 1
   const payload = Buffer.from(JSON.stringify(wire)).toString('base64url')
-  return `${payload}.${sign(secret, payload).toString('base64url')}`
+  return `${payload}.${sign(secret, payload)}`
 }
 
 const INTEGER = /^-?\d{1,24}$/
@@ -69,9 +67,7 @@ export function decodeCursor (secret: string, cursor: string): CursorState {
   const dot = cursor.indexOf('.')
   if (dot <= 0 || cursor.length > 4096) throw new CursorError('malformed')
   const payload = cursor.slice(0, dot)
-  const given = Buffer.from(cursor.slice(dot + 1), 'base64url')
-  const expected = sign(secret, payload)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new CursorError('bad signature')
+  if (!signatureMatches(secret, payload, cursor.slice(dot + 1))) throw new CursorError('bad signature')
   let wire: Wire
   try {
     wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { readOrCreateSecret } from '../../auth/secret-file.js'
+import { lazySecret } from '../../auth/signing.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { CursorError, decodeCursor, encodeCursor, type CursorState } from '../../logs/cursor.js'
@@ -28,11 +28,7 @@ const compressBody = async (body: string, encoding: Exclude<ReadEncoding, 'ident
 
 export default async function readLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
-  // Made on first use, so building the app (the OpenAPI generator does) writes nothing to DATA_DIR.
-  let secret: Promise<string> | undefined
-  const cursorSecret = async (): Promise<string> => await (secret ??= config.cursorSecret === undefined
-    ? readOrCreateSecret(config.dataDir, CURSOR_SECRET_FILE)
-    : Promise.resolve(config.cursorSecret))
+  const cursorSecret = lazySecret(config.cursorSecret, config.dataDir, CURSOR_SECRET_FILE)
 
   const headers = resourceGroupHeaders.extend({
     'last-event-id': z.string().optional().meta({ description: 'With follow=true: the id of the last SSE event received; the tail resumes after it.' })
