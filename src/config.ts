@@ -9,6 +9,9 @@ const intSetting = (fallback: number, min: number, max: number) =>
 
 const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v))
 const optionalUrl = optionalString.pipe(z.url().optional())
+const optionalSecret = optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional())
+// Fetched over HTTP(S) only (jose's key sets, fetch's webhooks): any other scheme would fail at use, not at start.
+const optionalHttpUrl = optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
 
 // A comma-separated list of names (field paths or label names); blanks are dropped, at least one is left.
 const listSetting = (fallback: string) => z.string().optional()
@@ -23,9 +26,8 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_SIZE: intSetting(10, 1, 200),
   EMBEDDED_PG_PORT: intSetting(54329, 1, 65535),
-  AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-  // jose fetches the key set over HTTP(S) only; any other scheme would fail every token at request time.
-  AUTH_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  AUTH_JWT_SECRET: optionalSecret,
+  AUTH_JWKS_URL: optionalHttpUrl,
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
   INGEST_MAX_BYTES: intSetting(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -37,12 +39,12 @@ const envSchema = z.object({
   // Exports (docs/exports.md)
   PUBLIC_BASE_URL: optionalUrl,
   EXPORT_DIR: optionalString,
-  EXPORT_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  EXPORT_LINK_SECRET: optionalSecret,
   EXPORT_DAILY_LIMIT: intSetting(25, 1, 100000),
   EXPORT_MAX_RUNS: intSetting(1000, 1, 100000),
   EXPORT_TTL_HOURS: intSetting(72, 1, 24 * 365),
   EXPORT_MAX_FILE_BYTES: intSetting(25 * 1024 * 1024, 1024, 1024 * 1024 * 1024 * 1024),
-  EXPORT_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  EXPORT_WEBHOOK_URL: optionalHttpUrl,
   EXPORT_MAX_ATTEMPTS: intSetting(3, 1, 100),
   EXPORT_WORKERS: intSetting(1, 0, 16),
   EXPORT_POLL_INTERVAL_MS: intSetting(2000, 10, 3600 * 1000),
@@ -61,7 +63,7 @@ const envSchema = z.object({
   COLLECTOR_CONTAINER_FIELDS: listSetting('kubernetes.container_name,container'),
   COLLECTOR_STREAM_FIELDS: listSetting('stream'),
   // Reading further: cursors, streaming output, live tails.
-  CURSOR_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  CURSOR_SECRET: optionalSecret,
   STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
   FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
   FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
