@@ -53,6 +53,9 @@ export interface LogFilters {
   contains?: string
 }
 
+/** The filters, in the order their SQL and statement names are built. */
+export const FILTER_NAMES = ['container', 'pod', 'stream', 'contains'] as const satisfies ReadonlyArray<keyof LogFilters>
+
 /** A line's place in the primary key's order, as Postgres printed it: ts text (UTC), nanoseconds, seq. */
 export interface StoredPosition {
   ts: string

@@ -3,7 +3,7 @@
 import { errors } from '../errors.js'
 import { NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
 import type { CursorState } from './cursor.js'
-import type { LogFilters, LogRange, RunKey, SortOrder, StreamName } from './model.js'
+import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from './model.js'
 
 export const DEFAULT_TOP = 1000
 export const MAX_TOP = 5000
@@ -23,8 +23,6 @@ export interface ReadParameters {
   stream?: StreamName
   contains?: string
 }
-
-export const FILTER_NAMES = ['container', 'pod', 'stream', 'contains'] as const
 
 function oneOf<T> (name: string, dollar: T | undefined, plain: T | undefined): T | undefined {
   if (dollar !== undefined && plain !== undefined && dollar !== plain) {
@@ -63,6 +61,14 @@ export interface ReadOptions {
 }
 
 export function resolveRange (run: RunKey, params: ReadParameters, now: Instant, options: ReadOptions = { maxTop: MAX_TOP, follow: false }): LogRange {
+  const range = rangeOf(run, params, now, options)
+  if (options.follow && (params.$top !== undefined || params.top !== undefined)) {
+    throw errors.invalidRequest('follow=true sends every line of the range and then new ones: $top does not apply.', { parameters: ['follow', params.$top === undefined ? 'top' : '$top'] })
+  }
+  return range
+}
+
+function rangeOf (run: RunKey, params: ReadParameters, now: Instant, options: ReadOptions): LogRange {
   const top = oneOf('top', params.$top, params.top) ?? DEFAULT_TOP
   const topName = params.$top === undefined ? 'top' : '$top'
   if (top > options.maxTop) {

@@ -1,7 +1,7 @@
 // The read queries, one named prepared statement per shape (order, filters given, cursor or not). Every
 // shape walks the primary key (resource_group, run_kind, run_id, ts, ts_ns, seq) forwards or backwards;
 // filters are checked on the rows that walk meets (docs/reading.md has the plans and why no index).
-import type { LogFilters, LogRange, RunKey } from '../logs/model.js'
+import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey } from '../logs/model.js'
 import { toStoredParts, type Instant } from '../time.js'
 
 export interface Statement { name: string, text: string, values: unknown[] }
@@ -19,7 +19,6 @@ const FILTER_SQL: Record<keyof LogFilters, (p: string) => string> = {
   // strpos, not LIKE: the value is a plain substring, with no wildcards to escape.
   contains: (p) => `strpos(msg, ${p}) > 0`
 }
-const FILTER_KEYS: Array<keyof LogFilters> = ['container', 'pod', 'stream', 'contains']
 // Statement names must differ wherever the text does.
 const FILTER_TAG: Record<keyof LogFilters, string> = { container: 'c', pod: 'p', stream: 's', contains: 'x' }
 
@@ -33,7 +32,7 @@ function rangeValues (run: RunKey, start: Instant, end: Instant): unknown[] {
 function addFilters (filters: LogFilters | undefined, values: unknown[]): { sql: string, tag: string } {
   let sql = ''
   let tag = ''
-  for (const key of FILTER_KEYS) {
+  for (const key of FILTER_NAMES) {
     const value = filters?.[key]
     if (value === undefined) continue
     values.push(value)

@@ -4,7 +4,7 @@
 // whose timestamp is older than lines already sent.
 import type { CursorState } from '../logs/cursor.js'
 import type { LogRange } from '../logs/model.js'
-import { positionOf } from '../logs/read-stream.js'
+import { cursorStateOf, positionOf } from '../logs/read-stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
 import type { Instant } from '../time.js'
@@ -66,7 +66,7 @@ export class Tail {
   /** Runs until stopped. The caller registered the tail for notifications before calling this. */
   async run (): Promise<void> {
     const { range } = this.start
-    const state = { run: range.run, start: range.start, end: range.end, order: range.order, filters: range.filters ?? {} }
+    const state = cursorStateOf(range)
     const committed = (await this.store.nextSeq(range.run)) ?? 0n
     if (committed > this.pendingTo) this.pendingTo = committed
     // A client resuming from a cursor: lines committed while it was away were notified to nobody here.

@@ -3,20 +3,21 @@
 import { promisify } from 'node:util'
 import { brotliCompress, gzip } from 'node:zlib'
 import { pipeline } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { lazySecret } from '../../auth/signing.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { CursorError, decodeCursor, encodeCursor, type CursorState } from '../../logs/cursor.js'
-import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding } from '../../logs/read-format.js'
+import type { LogRange, RunKey } from '../../logs/model.js'
+import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../../logs/read-format.js'
 import { MAX_TOP, resolveRange } from '../../logs/read-query.js'
 import { cursorStateOf, positionOf, rangeBatches, STREAM_BATCH, streamOf } from '../../logs/read-stream.js'
 import { renderLogsBody } from '../../logs/render.js'
 import { follow } from '../../tail/follow.js'
 import { errorResponse, logsQuery, logsResponse, resourceGroupHeaders, runIdParam } from './schemas.js'
-import { RUN_ROUTES, runKeyOf } from './runs.js'
+import { RUN_ROUTES, runKeyOf, type RunRoute } from './runs.js'
 
 export const CURSOR_SECRET_FILE = 'cursor-secret'
 
@@ -29,6 +30,54 @@ const compressBody = async (body: string, encoding: Exclude<ReadEncoding, 'ident
 export default async function readLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
   const cursorSecret = lazySecret(config.cursorSecret, config.dataDir, CURSOR_SECRET_FILE)
+
+  async function cursorFrom (text: string, parameter: 'cursor' | 'Last-Event-ID'): Promise<CursorState> {
+    try {
+      return decodeCursor(await cursorSecret(), text)
+    } catch (err) {
+      if (!(err instanceof CursorError)) throw err
+      throw errors.invalidRequest(`The ${parameter} is not a cursor this service made, or it was altered.`, { parameter })
+    }
+  }
+
+  /** A run never seen in this group is a 404; asked only when a read found no line, so never on a busy path. */
+  async function mustExist (run: RunKey, found: number): Promise<void> {
+    if (found > 0 || await app.store.runExists(run)) return
+    const route = RUN_ROUTES.find((r) => r.kind === run.kind) as RunRoute
+    throw errors.notFound(`No ${route.kind} ${run.id} has logs in resource group ${run.group}.`, { [route.param]: run.id })
+  }
+
+  /** SAP's JSON body, with nextCursor while lines remain. */
+  async function sendPage (reply: FastifyReply, range: LogRange, encoding: ReadEncoding): Promise<FastifyReply> {
+    // One line more than asked says whether more remain, without a count.
+    const rows = await app.store.read(range, range.top + 1)
+    const more = rows.length > range.top
+    if (more) rows.pop()
+    await mustExist(range.run, rows.length)
+    const last = rows[rows.length - 1]
+    const nextCursor = more && last !== undefined ? encodeCursor(await cursorSecret(), { ...cursorStateOf(range), after: positionOf(last) }) : undefined
+    reply.log.debug({ lines: rows.length }, 'served')
+    // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
+    const body = renderLogsBody(rows, nextCursor)
+    reply.type(CONTENT_TYPE.json)
+    if (encoding === 'identity') return await reply.send(body as never)
+    return await reply.header('content-encoding', encoding).send(await compressBody(body, encoding) as never)
+  }
+
+  /** NDJSON, text or SSE, read in batches as the client takes them. */
+  async function sendStream (request: FastifyRequest, reply: FastifyReply, range: LogRange, format: Exclude<ReadFormat, 'json'>, encoding: ReadEncoding): Promise<FastifyReply> {
+    const asked = Math.min(STREAM_BATCH, range.top)
+    const first = await app.store.read(range, asked)
+    await mustExist(range.run, first.length)
+    const key = await cursorSecret()
+    const state = cursorStateOf(range)
+    const lines = streamOf(rangeBatches(app.store, range, first, asked), format, (row) => encodeCursor(key, { ...state, after: positionOf(row) }))
+    reply.type(CONTENT_TYPE[format])
+    if (encoding === 'identity') return await reply.send(lines as never)
+    const compressed = compressor(encoding)
+    pipeline(lines, compressed, (err) => { if (err !== undefined && err !== null) request.log.warn({ err }, 'streamed read ended early') })
+    return await reply.header('content-encoding', encoding).send(compressed as never)
+  }
 
   const headers = resourceGroupHeaders.extend({
     'last-event-id': z.string().optional().meta({ description: 'With follow=true: the id of the last SSE event received; the tail resumes after it.' })
@@ -61,26 +110,15 @@ export default async function readLogsRoutes (app: FastifyInstance, opts: { conf
       const encoding = chooseEncoding(request.headers['accept-encoding'])
       reply.header('vary', 'Accept, Accept-Encoding')
 
-      const cursorText = query.cursor ?? (following ? request.headers['last-event-id'] : undefined)
-      let cursor: CursorState | undefined
-      if (cursorText !== undefined) {
-        try {
-          cursor = decodeCursor(await cursorSecret(), cursorText)
-        } catch (err) {
-          if (!(err instanceof CursorError)) throw err
-          const parameter = query.cursor === undefined ? 'Last-Event-ID' : 'cursor'
-          throw errors.invalidRequest(`The ${parameter} is not a cursor this service made, or it was altered.`, { parameter })
-        }
-      }
+      const cursor = query.cursor !== undefined
+        ? await cursorFrom(query.cursor, 'cursor')
+        : following && request.headers['last-event-id'] !== undefined ? await cursorFrom(request.headers['last-event-id'], 'Last-Event-ID') : undefined
       const range = resolveRange(run, query, app.now(), {
         maxTop: format === 'json' ? MAX_TOP : config.streamMaxLines,
         follow: following,
         ...(cursor === undefined ? {} : { cursor })
       })
       if (following) {
-        if (query.$top !== undefined || query.top !== undefined) {
-          throw errors.invalidRequest('follow=true sends every line of the range and then new ones: $top does not apply.', { parameters: ['follow', query.$top === undefined ? 'top' : '$top'] })
-        }
         return await follow(app, request, reply, {
           range,
           ...(cursor === undefined ? {} : { cursor }),
@@ -92,37 +130,8 @@ export default async function readLogsRoutes (app: FastifyInstance, opts: { conf
         })
       }
 
-      if (format === 'json') {
-        // One line more than asked says whether more remain, without a count.
-        const rows = await app.store.read(range, range.top + 1)
-        const more = rows.length > range.top
-        if (more) rows.pop()
-        if (rows.length === 0 && !(await app.store.runExists(run))) {
-          throw errors.notFound(`No ${route.kind} ${run.id} has logs in resource group ${run.group}.`, { [route.param]: run.id })
-        }
-        const last = rows[rows.length - 1]
-        const nextCursor = more && last !== undefined ? encodeCursor(await cursorSecret(), { ...cursorStateOf(range), after: positionOf(last) }) : undefined
-        request.log.debug({ lines: rows.length }, 'served')
-        // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
-        const body = renderLogsBody(rows, nextCursor)
-        reply.type(CONTENT_TYPE.json)
-        if (encoding === 'identity') return await reply.send(body as never)
-        return await reply.header('content-encoding', encoding).send(await compressBody(body, encoding) as never)
-      }
-
-      const asked = Math.min(STREAM_BATCH, range.top)
-      const first = await app.store.read(range, asked)
-      if (first.length === 0 && !(await app.store.runExists(run))) {
-        throw errors.notFound(`No ${route.kind} ${run.id} has logs in resource group ${run.group}.`, { [route.param]: run.id })
-      }
-      const key = await cursorSecret()
-      const state = cursorStateOf(range)
-      const lines = streamOf(rangeBatches(app.store, range, first, asked), format, (row) => encodeCursor(key, { ...state, after: positionOf(row) }))
-      reply.type(CONTENT_TYPE[format])
-      if (encoding === 'identity') return await reply.send(lines as never)
-      const compressed = compressor(encoding)
-      pipeline(lines, compressed, (err) => { if (err !== undefined && err !== null) request.log.warn({ err }, 'streamed read ended early') })
-      return await reply.header('content-encoding', encoding).send(compressed as never)
+      if (format === 'json') return await sendPage(reply, range, encoding)
+      return await sendStream(request, reply, range, format, encoding)
     })
   }
 }
