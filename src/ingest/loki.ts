@@ -2,7 +2,7 @@
 // {"streams":[{"stream":{labels},"values":[["<ns epoch>","<line>", {metadata}?], ...]}]}; the protobuf body
 // (src/ingest/loki-proto.ts) decodes to the same streams. A stream's labels name its run once for all entries.
 import { errors } from '../errors.js'
-import { instantProblem, LABEL_MAX_CHARS, storedLine, textProblem, type IngestLimits } from '../logs/ingest-body.js'
+import { checkedText, instantProblem, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
 import { TimestampError, type Instant } from '../time.js'
 import type { RecordFields } from './records.js'
 import { firstField, type Fields, type RunMapper } from './run-mapper.js'
@@ -45,12 +45,8 @@ export function lokiJsonStreams (body: unknown): LokiStream[] {
   })
 }
 
-function label (labels: Fields, fields: RecordFields['pod'], s: number, name: string): string {
-  const value = firstField(labels, fields)
-  const problem = textProblem(value, false, LABEL_MAX_CHARS)
-  if (problem !== null) throw badEntry(s, undefined, `label ${name} ${problem}`)
-  return (value ?? '') as string
-}
+const label = (labels: Fields, fields: RecordFields['pod'], s: number, name: string): string =>
+  checkedText(firstField(labels, fields), false, LABEL_MAX_CHARS, (problem) => badEntry(s, undefined, `label ${name} ${problem}`))
 
 /** Hands each stream's entries to its run; a stream that names no run is counted as unmatched, by entries. */
 export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
@@ -69,10 +65,8 @@ export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, map
       const instant = times[e] as Instant
       const timeProblem = instantProblem(instant, limits)
       if (timeProblem !== null) throw badEntry(s, e, `timestamp ${timeProblem}`)
-      const line = lines[e]
-      const lineProblem = textProblem(line, true, limits.lineMaxBytes)
-      if (lineProblem !== null) throw badEntry(s, e, `line ${lineProblem}`)
-      into.push(storedLine(instant, line as string, container, pod, stream))
+      const line = checkedText(lines[e], true, limits.lineMaxBytes, (problem) => badEntry(s, e, `line ${problem}`))
+      into.push(storedLine(instant, line, container, pod, stream))
     }
   }
 }

@@ -3,15 +3,12 @@
 // endpoint: the first record that cannot be stored rejects the batch with its index.
 import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
-import { instantProblem, LABEL_MAX_CHARS, storedLine, textProblem, type IngestLimits } from '../logs/ingest-body.js'
+import { badItem, checkedText, instantProblem, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
 import { TimestampError, type Instant } from '../time.js'
 import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
-function badRecord (index: number, field: string | undefined, problem: string): Error {
-  return errors.invalidRequest(`Record ${index}${field === undefined ? '' : ` field ${field}`} ${problem}. Nothing was stored.`,
-    field === undefined ? { index } : { index, field })
-}
+const badRecord = (index: number, field: string | undefined, problem: string): Error => badItem('Record', index, field, problem)
 
 export interface RecordFields {
   message: FieldPath[]
@@ -29,12 +26,8 @@ export const recordFields = (mapping: CollectorMapping): RecordFields => ({
   stream: fieldPaths(mapping.streamFields)
 })
 
-function label (record: Fields, paths: FieldPath[], index: number, name: string): string {
-  const value = firstField(record, paths)
-  const problem = textProblem(value, false, LABEL_MAX_CHARS)
-  if (problem !== null) throw badRecord(index, name, problem)
-  return (value ?? '') as string
-}
+const label = (record: Fields, paths: FieldPath[], index: number, name: string): string =>
+  checkedText(firstField(record, paths), false, LABEL_MAX_CHARS, (problem) => badRecord(index, name, problem))
 
 /** The records of a body: a JSON array (or one object), or parsed NDJSON. */
 export function recordsOf (body: unknown): unknown[] {
@@ -54,11 +47,9 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
       mapper.skip(index, run)
       continue
     }
-    let msg = firstField(record, fields.message)
-    const msgProblem = textProblem(msg, true, limits.lineMaxBytes)
-    if (msgProblem !== null) throw badRecord(index, 'message', msgProblem)
+    let msg = checkedText(firstField(record, fields.message), true, limits.lineMaxBytes, (problem) => badRecord(index, 'message', problem))
     // A container runtime's line ends with the newline that ended it; it is not part of the message.
-    if ((msg as string).endsWith('\n')) msg = (msg as string).slice(0, -1)
+    if (msg.endsWith('\n')) msg = msg.slice(0, -1)
     const time = firstField(record, fields.timestamp)
     if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
     let instant: Instant
@@ -70,7 +61,7 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
     }
     const timeProblem = instantProblem(instant, limits)
     if (timeProblem !== null) throw badRecord(index, 'timestamp', timeProblem)
-    mapper.linesOf(run).push(storedLine(instant, msg as string, label(record, fields.container, index, 'container'),
+    mapper.linesOf(run).push(storedLine(instant, msg, label(record, fields.container, index, 'container'),
       label(record, fields.pod, index, 'pod'), label(record, fields.stream, index, 'stream')))
   }
 }

@@ -32,18 +32,28 @@ export function linesOf (body: unknown): unknown[] {
   throw errors.invalidRequest('The body must be a JSON array of lines or {"data":{"result":[...]}}; each line has timestamp and msg, and optionally container, pod and stream.')
 }
 
-function badLine (index: number, field: string | undefined, problem: string): Error {
-  return errors.invalidRequest(`Line ${index}${field === undefined ? '' : ` field ${field}`} ${problem}. Nothing was stored.`,
+/** The 400 of a bad line (or a shipper's record): it names the index and the field, and nothing is stored. */
+export function badItem (noun: 'Line' | 'Record', index: number, field: string | undefined, problem: string): Error {
+  return errors.invalidRequest(`${noun} ${index}${field === undefined ? '' : ` field ${field}`} ${problem}. Nothing was stored.`,
     field === undefined ? { index } : { index, field })
 }
 
+const badLine = (index: number, field: string | undefined, problem: string): Error => badItem('Line', index, field, problem)
+
 /** Why a text field cannot be stored, or null if it can; undefined and null are absent. */
-export function textProblem (value: unknown, required: boolean, maxBytes: number): string | null {
+function textProblem (value: unknown, required: boolean, maxBytes: number): string | null {
   if (value === undefined || value === null) return required ? 'is required' : null
   if (typeof value !== 'string') return `must be a string, not ${Array.isArray(value) ? 'an array' : typeof value}`
   if (value.includes('\u0000')) return 'contains a NUL character, which cannot be stored'
   if (value.length > maxBytes / 3 && Buffer.byteLength(value) > maxBytes) return `is longer than ${maxBytes} bytes`
   return null
+}
+
+/** The text of a field that textProblem accepts ('' when absent), or the error `reject` makes of its problem. */
+export function checkedText (value: unknown, required: boolean, maxBytes: number, reject: (problem: string) => Error): string {
+  const problem = textProblem(value, required, maxBytes)
+  if (problem !== null) throw reject(problem)
+  return (value ?? '') as string
 }
 
 /** Why an instant cannot be stored (retention, future skew), or null. */
@@ -59,12 +69,8 @@ export function storedLine (instant: Instant, msg: string, container: string, po
   return { instant, ts, nanos, day: ts.slice(0, 10), msg, container, pod, stream }
 }
 
-function text (line: Record<string, unknown>, field: string, index: number, required: boolean, maxBytes: number): string {
-  const value = line[field]
-  const problem = textProblem(value, required, maxBytes)
-  if (problem !== null) throw badLine(index, field, problem)
-  return (value ?? '') as string
-}
+const text = (line: Record<string, unknown>, field: string, index: number, required: boolean, maxBytes: number): string =>
+  checkedText(line[field], required, maxBytes, (problem) => badLine(index, field, problem))
 
 function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badLine(index, undefined, 'must be an object')
