@@ -25,18 +25,24 @@ export function runFolder (run: MatchedRun): string {
 
 const lineCount = (files: LogFilePart[]): number => files.reduce((n, f) => n + f.lines, 0)
 
-export function executionJson (header: ArchiveHeader, summary: RunSummary): string {
-  const { run, files } = summary
+/** The run's first and last line over its files (API timestamps: '+' sorts below digits, so text order is time order). */
+function spanOf (files: LogFilePart[]): { first: string | null, last: string | null } {
   const firsts = files.map((f) => f.firstLineAt).sort()
   const lasts = files.map((f) => f.lastLineAt).sort()
+  return { first: firsts[0] ?? null, last: lasts[lasts.length - 1] ?? null }
+}
+
+export function executionJson (header: ArchiveHeader, summary: RunSummary): string {
+  const { run, files } = summary
+  const span = spanOf(files)
   return JSON.stringify({
     kind: run.kind,
     id: run.id,
     resourceGroup: header.group,
     exportRequestId: header.requestId,
     range: { start: header.filters.start, end: header.filters.end },
-    firstLineAt: firsts[0] ?? null,
-    lastLineAt: lasts[lasts.length - 1] ?? null,
+    firstLineAt: span.first,
+    lastLineAt: span.last,
     lineCount: lineCount(files),
     files: files.map((f) => ({
       path: f.name,
@@ -81,9 +87,8 @@ export function readme (header: ArchiveHeader, runs: RunSummary[]): string {
   }
   out.push('## Runs', '', '| folder | kind | id | first line | last line | lines | files |', '|---|---|---|---|---|---|---|')
   for (const r of runs) {
-    const firsts = r.files.map((x) => x.firstLineAt).sort()
-    const lasts = r.files.map((x) => x.lastLineAt).sort()
-    out.push(`| ${cell(r.folder)} | ${r.run.kind} | ${cell(r.run.id)} | ${firsts[0] ?? '-'} | ${lasts[lasts.length - 1] ?? '-'} | ${lineCount(r.files)} | ${r.files.length} |`)
+    const span = spanOf(r.files)
+    out.push(`| ${cell(r.folder)} | ${r.run.kind} | ${cell(r.run.id)} | ${span.first ?? '-'} | ${span.last ?? '-'} | ${lineCount(r.files)} | ${r.files.length} |`)
   }
   out.push('', '## Files', '', '| file | pod | container | part | lines | bytes | sha256 |', '|---|---|---|---|---|---|---|')
   for (const r of runs) {

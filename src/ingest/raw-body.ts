@@ -1,6 +1,7 @@
 // Ingest routes keep their decoded body as bytes: the bytes are hashed for Idempotency-Key, then parsed by
 // the handler according to the Content-Type.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifySchemaCompiler } from 'fastify'
+import { validatorCompiler } from 'fastify-type-provider-zod'
 
 /** Registers parsers that hand the (decoded) body over as a Buffer, in the calling plugin's scope only. */
 export function keepRawBodies (app: FastifyInstance, mediaTypes: string[], bodyLimit: number): void {
@@ -21,3 +22,10 @@ export function rawBodyOf (request: FastifyRequest): Buffer {
   if (!Buffer.isBuffer(body)) throw new Error('ingest route without keepRawBodies')
   return body
 }
+
+/**
+ * The ingest routes' validator: the body schema documents the route, and the handler's parsers check the
+ * body itself, naming the bad line or record (all or nothing); the other parts are validated as usual.
+ */
+export const bodyDocumentedOnly: FastifySchemaCompiler<any> = (route) =>
+  route.httpPart === 'body' ? (data) => ({ value: data }) : validatorCompiler(route)

@@ -1,8 +1,8 @@
 // Endpoints shippers point their stock outputs at: POST /v2/lm/logs (Fluent Bit http output, Vector http
 // sink) and POST /loki/api/v1/push (Promtail, Grafana Alloy). Each record names its run through labels;
 // one batch may span many runs and is stored in one transaction. See docs/shippers.md.
-import type { FastifyInstance, FastifyRequest, FastifySchemaCompiler, onRequestAsyncHookHandler } from 'fastify'
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { mayActIn } from '../../auth/tokens.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
@@ -10,16 +10,12 @@ import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { hashKey, storeOnce } from '../../ingest/idempotency.js'
 import { lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
 import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
-import { keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
 import { mapRecords, recordFields, recordsOf } from '../../ingest/records.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
 import { checkLineCount, ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse } from '../logs/schemas.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
-
-// Bodies are checked by the parsers below, which name the bad record; the schema documents the route.
-const bodyDocumentedOnly: FastifySchemaCompiler<any> = (route) =>
-  route.httpPart === 'body' ? (data) => ({ value: data }) : validatorCompiler(route)
 
 const RESPONSES = { 200: collectorResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse, 413: errorResponse, 415: errorResponse }
 

@@ -1,5 +1,6 @@
 // Request and response schemas of the collector endpoints (Fluent Bit, Vector, Loki push).
 import { z } from 'zod'
+import { idempotencyKeyHeader } from '../logs/schemas.js'
 
 export const collectorQuery = z.strictObject({
   dedupe: z.enum(['body']).optional()
@@ -9,8 +10,7 @@ export const collectorQuery = z.strictObject({
 export const collectorHeaders = z.looseObject({
   'ai-resource-group': z.string().optional()
     .meta({ description: 'Resource group of records that carry no group label; default "default". The token must allow every group used.' }),
-  'idempotency-key': z.string().optional()
-    .meta({ description: '1 to 255 printable ASCII characters; a retry with the same key and body is stored once (kept IDEMPOTENCY_TTL_HOURS).' })
+  'idempotency-key': idempotencyKeyHeader
 })
 
 export const lokiHeaders = collectorHeaders.extend({

@@ -60,10 +60,12 @@ export const resourceGroupHeaders = z.looseObject({
     .meta({ description: 'Resource group to act in; default "default". 3 to 253 letters, digits, dots or dashes.' })
 })
 
+export const idempotencyKeyHeader = z.string().optional()
+  .meta({ description: '1 to 255 printable ASCII characters; a retry with the same key and body is stored once (kept IDEMPOTENCY_TTL_HOURS).' })
+
 export const ingestHeaders = z.looseObject({
   ...resourceGroupHeaders.shape,
-  'idempotency-key': z.string().optional()
-    .meta({ description: '1 to 255 printable ASCII characters; a retry with the same key and body is stored once (kept IDEMPOTENCY_TTL_HOURS).' })
+  'idempotency-key': idempotencyKeyHeader
 })
 
 export const logLine = z.object({

@@ -1,19 +1,14 @@
 // POST /v2/lm/{deployments|executions}/{id}/logs: JSON array, SAP's read body, or NDJSON; gzip accepted.
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify'
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { storeOnce } from '../../ingest/idempotency.js'
-import { keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
 import { checkLineCount, ingestLimits, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from './schemas.js'
 import { RUN_ROUTES, runKeyOf } from './runs.js'
-
-// The body schema documents the route; the body itself is checked by parseLogBatch, which names the bad
-// line's index and field, all or nothing.
-const bodyDocumentedOnly: FastifySchemaCompiler<any> = (route) =>
-  route.httpPart === 'body' ? (data) => ({ value: data }) : validatorCompiler(route)
 
 export default async function writeLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
