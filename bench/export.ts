@@ -9,8 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { startServiceProcess } from '../scripts/service-process.js'
-import { BENCH_SECRET, benchDatabase, benchToken } from './harness.js'
+import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { runs: { type: 'string', default: '1000' }, lines: { type: 'string', default: '1000' } } })
 const runs = Number(values.runs)
@@ -46,11 +45,8 @@ await client.end()
 const loadSeconds = (performance.now() - loadStart) / 1000
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'run-logs-bench-export-'))
-const service = await startServiceProcess({ DATABASE_URL: db.url, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir, EXPORT_POLL_INTERVAL_MS: '200' }, { echo: true })
-const vmHwmMiB = async (): Promise<number> => {
-  const status = await readFile(`/proc/${service.child.pid ?? 0}/status`, 'utf8')
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
-}
+const service = await startService(db.url, { DATA_DIR: dataDir, EXPORT_POLL_INTERVAL_MS: '200' })
+const vmHwmMiB = async (): Promise<number> => (await memoryOf(service.child.pid as number)).hwmMiB
 const headers = { authorization: `Bearer ${await benchToken()}`, 'ai-resource-group': 'bench', 'content-type': 'application/json' }
 const peakBefore = await vmHwmMiB()
 const t0 = performance.now()

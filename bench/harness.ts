@@ -1,4 +1,5 @@
 // Shared pieces of the benchmarks: a fresh database, the service started as its own process, a token.
+import { readFile } from 'node:fs/promises'
 import { SignJWT } from 'jose'
 import pg from 'pg'
 import { startServiceProcess, type ServiceProcess } from '../scripts/service-process.js'
@@ -42,8 +43,15 @@ export async function benchDatabase (): Promise<BenchDatabase> {
 }
 
 /** Starts the service as a separate process, so the load generator does not share its event loop. */
-export async function startService (databaseUrl: string): Promise<ServiceProcess> {
-  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn' }, { echo: true })
+export async function startService (databaseUrl: string, settings: Record<string, string> = {}): Promise<ServiceProcess> {
+  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...settings }, { echo: true })
+}
+
+/** A process's resident memory now and at its peak (VmRSS, VmHWM in /proc/<pid>/status), in MiB. */
+export async function memoryOf (pid: number): Promise<{ rssMiB: number, hwmMiB: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN)
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 }
 }
 
 export async function benchToken (): Promise<string> {

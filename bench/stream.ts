@@ -1,12 +1,12 @@
 // `npm run bench -- stream [--lines 1000000]`: one NDJSON read of a whole run, and the service process's
 // peak RSS (VmHWM in /proc/<pid>/status) before and after it. The lines are generated in Postgres (no
 // ingest in the measured process), so the peak is the read's.
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
 import { createBrotliDecompress, createGunzip } from 'node:zlib'
 import pg from 'pg'
-import { benchDatabase, benchToken, startService } from './harness.js'
+import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { lines: { type: 'string', default: '1000000' }, encoding: { type: 'string', default: 'identity' } } })
 const total = Number(values.lines)
@@ -33,11 +33,7 @@ const loadSeconds = (performance.now() - loadStart) / 1000
 
 const service = await startService(db.url)
 const pid = service.child.pid as number
-const memory = async (): Promise<{ rssMiB: number, hwmMiB: number }> => {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN)
-  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 }
-}
+const memory = async (): Promise<{ rssMiB: number, hwmMiB: number }> => await memoryOf(pid)
 const token = await benchToken()
 const before = await memory()
 const url = `${service.baseUrl}/v2/lm/deployments/stream-bench/logs?$top=${total}&start=${new Date(start - 60_000).toISOString()}`
