@@ -2,7 +2,7 @@
 // {"streams":[{"stream":{labels},"values":[["<ns epoch>","<line>", {metadata}?], ...]}]}; the protobuf body
 // (src/ingest/loki-proto.ts) decodes to the same streams. A stream's labels name its run once for all entries.
 import { errors } from '../errors.js'
-import { checkedText, instantProblem, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
 import { TimestampError, type Instant } from '../time.js'
 import type { RecordFields } from './records.js'
 import { firstField, type Fields, type RunMapper } from './run-mapper.js'
@@ -62,9 +62,7 @@ export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, map
     const stream = label(labels, fields.stream, s, 'stream')
     const into = mapper.linesOf(run)
     for (let e = 0; e < times.length; e++) {
-      const instant = times[e] as Instant
-      const timeProblem = instantProblem(instant, limits)
-      if (timeProblem !== null) throw badEntry(s, e, `timestamp ${timeProblem}`)
+      const instant = checkedInstant(() => times[e] as Instant, limits, (problem) => badEntry(s, e, `timestamp ${problem}`))
       const line = checkedText(lines[e], true, limits.lineMaxBytes, (problem) => badEntry(s, e, `line ${problem}`))
       into.push(storedLine(instant, line, container, pod, stream))
     }

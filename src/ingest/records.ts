@@ -3,8 +3,7 @@
 // endpoint: the first record that cannot be stored rejects the batch with its index.
 import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
-import { badItem, checkedText, instantProblem, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
-import { TimestampError, type Instant } from '../time.js'
+import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
 import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
@@ -52,15 +51,7 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
     if (msg.endsWith('\n')) msg = msg.slice(0, -1)
     const time = firstField(record, fields.timestamp)
     if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
-    let instant: Instant
-    try {
-      instant = parseShipperTimestamp(time)
-    } catch (err) {
-      if (err instanceof TimestampError) throw badRecord(index, 'timestamp', err.message)
-      throw err
-    }
-    const timeProblem = instantProblem(instant, limits)
-    if (timeProblem !== null) throw badRecord(index, 'timestamp', timeProblem)
+    const instant = checkedInstant(() => parseShipperTimestamp(time), limits, (problem) => badRecord(index, 'timestamp', problem))
     mapper.linesOf(run).push(storedLine(instant, msg, label(record, fields.container, index, 'container'),
       label(record, fields.pod, index, 'pod'), label(record, fields.stream, index, 'stream')))
   }

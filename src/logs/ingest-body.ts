@@ -56,8 +56,22 @@ export function checkedText (value: unknown, required: boolean, maxBytes: number
   return (value ?? '') as string
 }
 
+/** The instant `parse` gives when it is a timestamp inside the limits, or the error `reject` makes of the problem. */
+export function checkedInstant (parse: () => Instant, limits: IngestLimits, reject: (problem: string) => Error): Instant {
+  let instant: Instant
+  try {
+    instant = parse()
+  } catch (err) {
+    if (err instanceof TimestampError) throw reject(err.message)
+    throw err
+  }
+  const problem = instantProblem(instant, limits)
+  if (problem !== null) throw reject(problem)
+  return instant
+}
+
 /** Why an instant cannot be stored (retention, future skew), or null. */
-export function instantProblem (instant: Instant, limits: IngestLimits): string | null {
+function instantProblem (instant: Instant, limits: IngestLimits): string | null {
   if (limits.oldest !== null && instant < limits.oldest) return 'is older than the retention period (LOG_RETENTION_DAYS)'
   if (instant > limits.newest) return 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)'
   return null
@@ -79,15 +93,7 @@ function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
     if (!LINE_FIELDS.has(key)) throw badLine(index, key, 'is not a known field (timestamp, msg, container, pod, stream)')
   }
   const timestamp = text(line, 'timestamp', index, true, 64)
-  let instant: Instant
-  try {
-    instant = parseRfc3339(timestamp)
-  } catch (err) {
-    if (err instanceof TimestampError) throw badLine(index, 'timestamp', err.message)
-    throw err
-  }
-  const problem = instantProblem(instant, limits)
-  if (problem !== null) throw badLine(index, 'timestamp', problem)
+  const instant = checkedInstant(() => parseRfc3339(timestamp), limits, (problem) => badLine(index, 'timestamp', problem))
   return storedLine(instant, text(line, 'msg', index, true, limits.lineMaxBytes), text(line, 'container', index, false, LABEL_MAX_CHARS),
     text(line, 'pod', index, false, LABEL_MAX_CHARS), text(line, 'stream', index, false, LABEL_MAX_CHARS))
 }
