@@ -5,6 +5,7 @@ import path from 'node:path'
 import t from 'tap'
 import { fromMillis, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 import { linkPath, requestExport, run, unpack, waitForStatus, writeLines, type ExportBody } from './helpers/exports.js'
 
 const DAY_MS = 86_400_000
@@ -17,8 +18,7 @@ t.test('the 26th export of a UTC day answers 429 with Retry-After until midnight
   const headers = await authHeaders({}, 'quota-a')
   for (let i = 0; i < 25; i++) await requestExport(app, headers, RANGE)
   const over = await app.inject({ method: 'POST', url: '/v2/lm/exports', headers, payload: { filters: RANGE } })
-  t.equal(over.statusCode, 429)
-  t.equal(over.json().error.code, 'TooManyRequests')
+  expectError(t, over, 429, 'TooManyRequests')
   t.equal(over.headers['retry-after'], '1800', 'seconds to the next UTC midnight')
   t.equal((await app.inject({ method: 'GET', url: '/v2/lm/exports', headers })).json().count, 25, 'the refused one was not stored')
 

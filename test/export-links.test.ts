@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises'
 import t from 'tap'
 import { fromMillis, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 import { linkPath, requestExport, waitForStatus, writeLines } from './helpers/exports.js'
 
 const HOUR_MS = 3600_000
@@ -33,8 +34,7 @@ t.test('an altered link answers 403', async (t) => {
   }
   for (const [what, url] of Object.entries(cases)) {
     const res = await app.inject({ method: 'GET', url })
-    t.equal(res.statusCode, 403, `${what} altered: 403`)
-    t.equal(res.json().error.code, 'Forbidden')
+    expectError(t, res, 403, 'Forbidden', `${what} altered: 403`)
   }
   t.equal((await app.inject({ method: 'GET', url: linkPath(link.toString()) })).statusCode, 200, 'the link as given still works')
 })
@@ -46,8 +46,7 @@ t.test('past expiresAt the link answers 410 and the export reads EXPIRED, before
   t.equal((await app.inject({ method: 'GET', url: linkPath(ready.downloadLink ?? '') })).statusCode, 200, 'valid until the 72 hours are up')
   advance(10_000)
   const gone = await app.inject({ method: 'GET', url: linkPath(ready.downloadLink ?? '') })
-  t.equal(gone.statusCode, 410)
-  t.equal(gone.json().error.code, 'Gone')
+  expectError(t, gone, 410, 'Gone')
   const after = await app.inject({ method: 'GET', url: `/v2/lm/exports/${ready.requestId}`, headers })
   t.match(after.json(), { status: 'EXPIRED', downloadLink: null })
   t.same((await readdir(config.exports.dir)).filter((n) => n.includes(ready.requestId)), [], 'the archive is deleted')

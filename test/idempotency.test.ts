@@ -7,6 +7,7 @@ import pg from 'pg'
 import t from 'tap'
 import { NS_PER_SECOND, parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp, type TokenClaims } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -84,8 +85,7 @@ for (const e of ENDPOINTS) {
     const key = { 'idempotency-key': 'batch-0002' }
     t.equal((await s.post(e.url, e.body, { ...e.headers, ...key })).statusCode, 200)
     const res = await s.post(e.url, e.other, { ...e.headers, ...key })
-    t.equal(res.statusCode, 409, res.body)
-    t.equal(res.json().error.code, 'Conflict')
+    expectError(t, res, 409, 'Conflict', res.body)
     t.strictSame(res.json().error.details, { header: 'Idempotency-Key' })
     t.equal(await s.lines(), e.lines)
   })

@@ -4,6 +4,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n
 const NOW = at('2025-03-10T12:00:00.000Z')
@@ -101,6 +102,5 @@ t.test('SAP clients\' Accept values and unknown ones get the JSON body', async (
 
 t.test('a streamed read of a run never seen is a 404 with the error body, not an empty stream', async (t) => {
   const res = await app.inject({ url: '/v2/lm/deployments/never-seen/logs', headers: { ...headers, accept: 'application/x-ndjson' } })
-  t.equal(res.statusCode, 404)
-  t.equal(res.json().error.code, 'NotFound')
+  expectError(t, res, 404, 'NotFound')
 })

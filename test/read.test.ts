@@ -3,6 +3,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 
 /** Nanoseconds since the epoch of a UTC ISO time with at most milliseconds, plus extra nanoseconds. */
 const at = (iso: string, extraNs = 0n): bigint => BigInt(Date.parse(iso)) * 1_000_000n + extraNs
@@ -41,19 +42,9 @@ async function read (url: string): Promise<LogItem[]> {
 
 const msgs = (items: LogItem[]): string[] => items.map((i) => i.msg)
 
-/** Asserts the contract's error body: code, message, requestId = X-Request-Id, target = path, details an object. */
-function assertError (tt: Test, res: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
-  tt.equal(res.statusCode, status, `status ${status}: ${res.body}`)
-  const body = res.json() as { error: Record<string, unknown> }
-  tt.same(Object.keys(body), ['error'])
-  tt.equal(body.error.code, code)
-  tt.type(body.error.message, 'string')
-  tt.ok((body.error.message as string).length > 0, 'message says what to fix')
-  tt.equal(body.error.requestId, res.headers['x-request-id'], 'requestId is the X-Request-Id header')
-  tt.equal(body.error.target, new URL(res.raw.req.url ?? '', 'http://x').pathname, 'target is the request path')
-  if (body.error.details !== undefined) tt.type(body.error.details, 'object')
-  return (body.error.details ?? {}) as Record<string, unknown>
-}
+/** Asserts the contract's error body (helpers/errors.ts); returns its details. */
+const assertError = (tt: Test, res: LightMyRequestResponse, status: number, code: string): Record<string, unknown> =>
+  expectError(tt, res, status, code).details ?? {}
 
 t.test('end defaults to now and start to one hour before end; the range excludes now', async (t) => {
   const run = '/v2/lm/deployments/defaults-1'

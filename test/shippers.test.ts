@@ -9,6 +9,7 @@ import t from 'tap'
 import { PushRequest } from '../src/ingest/loki-proto.js'
 import { parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp, type TokenClaims } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 import { countStored } from './helpers/database.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -31,14 +32,6 @@ async function service (t: Test, opts: { env?: Record<string, string>, claims?: 
   }
   const stored = async (): Promise<{ runs: number, lines: number }> => await countStored(databaseUrl)
   return { app, post, read, stored }
-}
-
-function errorOf (t: Test, res: LightMyRequestResponse, status: number, code: string): { message: string, details?: Record<string, unknown> } {
-  t.equal(res.statusCode, status, res.body)
-  const { error } = res.json()
-  t.equal(error.code, code)
-  t.equal(error.requestId, res.headers['x-request-id'])
-  return error
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' }
@@ -146,8 +139,8 @@ t.test('a group label the token does not allow is unmatched, never stored; the h
   t.same((await s.read('deployments/d-group1', 'team-a')).map((l) => l.msg), ['mine'])
   const other = await s.app.inject({ method: 'GET', url: `/v2/lm/deployments/d-group1/logs?${WIDE_RANGE}`, headers: { ...(await authHeaders()), 'ai-resource-group': 'team-b' } })
   t.equal(other.statusCode, 404, 'nothing of the run in team-b')
-  errorOf(t, await s.post('/v2/lm/logs', JSON.stringify(records), { ...JSON_TYPE, 'ai-resource-group': 'team-b' }), 403, 'Forbidden')
-  errorOf(t, await s.post('/v2/lm/logs', JSON.stringify(records), JSON_TYPE), 403, 'Forbidden')
+  expectError(t, await s.post('/v2/lm/logs', JSON.stringify(records), { ...JSON_TYPE, 'ai-resource-group': 'team-b' }), 403, 'Forbidden')
+  expectError(t, await s.post('/v2/lm/logs', JSON.stringify(records), JSON_TYPE), 403, 'Forbidden')
 })
 
 t.test('each reason a record names no run it may store to is counted and reported', async (t) => {
@@ -190,14 +183,14 @@ t.test('a record that cannot be stored rejects the batch with its index, and not
   ]
   for (const [bad, field] of cases) {
     const res = await s.post('/v2/lm/logs', JSON.stringify([good, good, bad, good]), JSON_TYPE)
-    const error = errorOf(t, res, 400, 'InvalidRequest')
+    const error = expectError(t, res, 400, 'InvalidRequest')
     t.strictSame(error.details, field === undefined ? { index: 2 } : { index: 2, field }, error.message)
     t.match(error.message, /^Record 2 /)
   }
   const notJson = await s.post('/v2/lm/logs', `${JSON.stringify(good)}\n{"log": \n`, NDJSON_TYPE)
-  t.strictSame(errorOf(t, notJson, 400, 'InvalidRequest').details, { index: 1 })
+  t.strictSame(expectError(t, notJson, 400, 'InvalidRequest').details, { index: 1 })
   const lokiBad = { streams: [{ stream: { deploymentId: 'd-bad001' }, values: [['1718452790000000000', 'ok'], ['17184527.9', 'bad time']] }] }
-  t.strictSame(errorOf(t, await s.post('/loki/api/v1/push', JSON.stringify(lokiBad), JSON_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 1 })
+  t.strictSame(expectError(t, await s.post('/loki/api/v1/push', JSON.stringify(lokiBad), JSON_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 1 })
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -206,13 +199,13 @@ t.test('a message over LINE_MAX_BYTES is a 400 naming the record, in every forma
   const labels = { deploymentId: 'd-long01' }
   const records = [{ date: 1718452790, log: 'x'.repeat(1000), kubernetes: { labels } }, { date: 1718452790, log: 'y'.repeat(1001), kubernetes: { labels } }]
   const res = await s.post('/v2/lm/logs', JSON.stringify(records), JSON_TYPE)
-  t.strictSame(errorOf(t, res, 400, 'InvalidRequest').details, { index: 1, field: 'message' })
+  t.strictSame(expectError(t, res, 400, 'InvalidRequest').details, { index: 1, field: 'message' })
   const loki = { streams: [{ stream: labels, values: [['1718452790000000000', 'z'.repeat(1001)]] }] }
-  t.strictSame(errorOf(t, await s.post('/loki/api/v1/push', JSON.stringify(loki), JSON_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 0 })
+  t.strictSame(expectError(t, await s.post('/loki/api/v1/push', JSON.stringify(loki), JSON_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 0 })
   const proto = compressSync(Buffer.from(PushRequest.encode(PushRequest.fromObject({
     streams: [{ labels: '{deploymentId="d-long01"}', entries: [{ timestamp: { seconds: 1718452790, nanos: 0 }, line: 'p'.repeat(1001) }] }]
   })).finish()))
-  t.strictSame(errorOf(t, await s.post('/loki/api/v1/push', proto, PROTOBUF_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 0 })
+  t.strictSame(expectError(t, await s.post('/loki/api/v1/push', proto, PROTOBUF_TYPE), 400, 'InvalidRequest').details, { stream: 0, index: 0 })
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -226,7 +219,7 @@ t.test('a gzip bomb is refused with 413 without inflating it all, on both collec
     const started = performance.now()
     const res = await s.post(url, bomb, { ...type, 'content-encoding': 'gzip' })
     const ms = performance.now() - started
-    errorOf(t, res, 413, 'PayloadTooLarge')
+    expectError(t, res, 413, 'PayloadTooLarge')
     t.ok(ms < 1000, `${url} answered in ${Math.round(ms)} ms (inflating 1 GB takes seconds)`)
     const before = process.cpuUsage()
     await sleep(300)
@@ -240,19 +233,19 @@ t.test('a snappy body declaring more than INGEST_MAX_BYTES is refused before it 
   const s = await service(t, { env: { INGEST_MAX_BYTES: String(64 * 1024) } })
   const big = compressSync(Buffer.alloc(1024 * 1024))
   t.ok(big.length < 64 * 1024, 'small on the wire')
-  errorOf(t, await s.post('/loki/api/v1/push', big, PROTOBUF_TYPE), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('/loki/api/v1/push', big, PROTOBUF_TYPE), 413, 'PayloadTooLarge')
   // A header that lies (4 GiB declared, a few bytes given) is refused on the header alone.
-  errorOf(t, await s.post('/loki/api/v1/push', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]), PROTOBUF_TYPE), 413, 'PayloadTooLarge')
-  errorOf(t, await s.post('/loki/api/v1/push', Buffer.from('not snappy at all'), PROTOBUF_TYPE), 400, 'InvalidRequest')
+  expectError(t, await s.post('/loki/api/v1/push', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]), PROTOBUF_TYPE), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('/loki/api/v1/push', Buffer.from('not snappy at all'), PROTOBUF_TYPE), 400, 'InvalidRequest')
 })
 
 t.test('INGEST_MAX_LINES bounds the records of one batch (413)', async (t) => {
   const s = await service(t, { env: { INGEST_MAX_LINES: '3' } })
   const record = { date: 1718452790, log: 'm', kubernetes: { labels: { deploymentId: 'd-many01' } } }
-  errorOf(t, await s.post('/v2/lm/logs', JSON.stringify([record, record, record, record]), JSON_TYPE), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('/v2/lm/logs', JSON.stringify([record, record, record, record]), JSON_TYPE), 413, 'PayloadTooLarge')
   t.equal((await s.post('/v2/lm/logs', JSON.stringify([record, record, record]), JSON_TYPE)).json().accepted, 3)
   const loki = { streams: [{ stream: { deploymentId: 'd-many01' }, values: [['1718452790000000000', 'a'], ['1718452790000000001', 'b']] }] }
-  errorOf(t, await s.post('/loki/api/v1/push', JSON.stringify({ streams: [...loki.streams, ...loki.streams] }), JSON_TYPE), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('/loki/api/v1/push', JSON.stringify({ streams: [...loki.streams, ...loki.streams] }), JSON_TYPE), 413, 'PayloadTooLarge')
 })
 
 t.test('concurrent batches spanning the same runs in different orders are all stored, with no deadlock', async (t) => {
@@ -290,9 +283,9 @@ t.test('the field mapping is configurable through COLLECTOR_* settings', async (
 
 t.test('the collector endpoints need logs.write and answer 415 for a type they do not take', async (t) => {
   const s = await service(t, { claims: { scope: 'logs.read' } })
-  errorOf(t, await s.post('/v2/lm/logs', fixture('vector-json.json'), JSON_TYPE), 403, 'Forbidden')
+  expectError(t, await s.post('/v2/lm/logs', fixture('vector-json.json'), JSON_TYPE), 403, 'Forbidden')
   const writer = await service(t)
-  errorOf(t, await writer.post('/v2/lm/logs', fixture('loki-push.pb.snappy'), PROTOBUF_TYPE), 415, 'UnsupportedMediaType')
-  errorOf(t, await writer.post('/loki/api/v1/push', fixture('vector-ndjson.ndjson'), NDJSON_TYPE), 415, 'UnsupportedMediaType')
-  errorOf(t, await writer.post('/v2/lm/logs', 'text', { 'content-type': 'text/plain' }), 415, 'UnsupportedMediaType')
+  expectError(t, await writer.post('/v2/lm/logs', fixture('loki-push.pb.snappy'), PROTOBUF_TYPE), 415, 'UnsupportedMediaType')
+  expectError(t, await writer.post('/loki/api/v1/push', fixture('vector-ndjson.ndjson'), NDJSON_TYPE), 415, 'UnsupportedMediaType')
+  expectError(t, await writer.post('/v2/lm/logs', 'text', { 'content-type': 'text/plain' }), 415, 'UnsupportedMediaType')
 })

@@ -7,6 +7,7 @@ import pg from 'pg'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n
 const NOW = at('2025-03-10T12:00:00.000Z')
@@ -213,8 +214,7 @@ t.test('past FOLLOW_MAX_PER_GROUP tails in a group the next one is a 429; other 
   const group = { 'ai-resource-group': 'limited' }
   const open3 = [await open(`${run}/logs?follow=true`, 'application/x-ndjson', group), await open(`${run}/logs?follow=true`, 'text/plain', group), await open(`${run}/logs?follow=true`, 'text/event-stream', group)]
   const refused = await app.inject({ url: `${run}/logs?follow=true`, headers: { ...headers, ...group } })
-  t.equal(refused.statusCode, 429)
-  t.equal(refused.json().error.code, 'TooManyRequests')
+  expectError(t, refused, 429, 'TooManyRequests')
   t.ok(refused.headers['retry-after'])
   const elsewhere = await open(`${run}/logs?follow=true`, 'application/x-ndjson', { 'ai-resource-group': 'other' })
   elsewhere.close()

@@ -8,6 +8,7 @@ import pg from 'pg'
 import t from 'tap'
 import { formatInstant, NS_PER_SECOND, parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { expectError } from './helpers/errors.js'
 import { countStored } from './helpers/database.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -42,18 +43,6 @@ async function service (t: Test, opts: { env?: Record<string, string>, now?: () 
   const stored = async (): Promise<{ runs: number, lines: number }> => await countStored(databaseUrl)
 
   return { app, databaseUrl, post, get, read, stored }
-}
-
-/** A rejected request answers with the contract's error body. */
-function errorOf (t: Test, res: LightMyRequestResponse, status: number, code: string): { message: string, details?: Record<string, unknown> } {
-  t.equal(res.statusCode, status, res.body)
-  t.match(res.headers['content-type'], /^application\/json/)
-  const { error } = res.json()
-  t.equal(error.code, code)
-  t.type(error.message, 'string')
-  t.equal(error.requestId, res.headers['x-request-id'])
-  t.type(error.target, 'string')
-  return error
 }
 
 t.test('a JSON array of lines is accepted with {"accepted": N} and reads back', async (t) => {
@@ -111,7 +100,7 @@ t.test('an NDJSON line that is not JSON is a 400 naming its index, and nothing i
   const s = await service(t)
   const body = [JSON.stringify(line('a')), JSON.stringify(line('b')), '{"timestamp": "2024-06-15T11:00:00Z", msg: oops}', JSON.stringify(line('d'))].join('\n')
   const res = await s.post('executions/e-ndjson', body, { 'content-type': 'application/x-ndjson' })
-  const error = errorOf(t, res, 400, 'InvalidRequest')
+  const error = expectError(t, res, 400, 'InvalidRequest')
   t.equal(error.details?.index, 2)
   t.match(error.message, /Line 2/)
   t.same(await s.stored(), { runs: 0, lines: 0 })
@@ -146,7 +135,7 @@ t.test('a corrupt gzip body is a 400 with the error body, and nothing is stored'
   for (const [name, payload] of Object.entries(bodies)) {
     const res = await s.post('executions/e-gzip', payload, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
     t.equal(res.statusCode, 400, `${name}: ${res.body}`)
-    errorOf(t, res, 400, 'InvalidRequest')
+    expectError(t, res, 400, 'InvalidRequest')
   }
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
@@ -155,7 +144,7 @@ t.test('an unsupported Content-Encoding is a 415', async (t) => {
   const s = await service(t)
   for (const encoding of ['br', 'compress', 'zstd']) {
     const res = await s.post('executions/e-enc', Buffer.from(JSON.stringify([line('x')])), { 'content-type': 'application/json', 'content-encoding': encoding })
-    const error = errorOf(t, res, 415, 'UnsupportedMediaType')
+    const error = expectError(t, res, 415, 'UnsupportedMediaType')
     t.match(error.message, encoding)
   }
   t.same(await s.stored(), { runs: 0, lines: 0 })
@@ -165,7 +154,7 @@ t.test('an unsupported Content-Type is a 415 with the error body', async (t) => 
   const s = await service(t)
   for (const type of ['text/csv', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/octet-stream']) {
     const res = await s.post('executions/e-type', 'timestamp,msg\n2024-06-15T11:00:00Z,hi\n', { 'content-type': type })
-    const error = errorOf(t, res, 415, 'UnsupportedMediaType')
+    const error = expectError(t, res, 415, 'UnsupportedMediaType')
     t.match(error.message, /application\/json or application\/x-ndjson/, 'says which types are accepted')
   }
   t.same(await s.stored(), { runs: 0, lines: 0 })
@@ -174,9 +163,9 @@ t.test('an unsupported Content-Type is a 415 with the error body', async (t) => 
 t.test('a body larger than INGEST_MAX_BYTES is a 413, and nothing is stored', async (t) => {
   const s = await service(t, { env: { INGEST_MAX_BYTES: '2048' } })
   const big = JSON.stringify([line('x'.repeat(2100))])
-  errorOf(t, await s.post('executions/e-big', big, { 'content-type': 'application/json' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-big', big, { 'content-type': 'application/json' }), 413, 'PayloadTooLarge')
   const ndjson = JSON.stringify(line('x'.repeat(2100)))
-  errorOf(t, await s.post('executions/e-big', ndjson, { 'content-type': 'application/x-ndjson' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-big', ndjson, { 'content-type': 'application/x-ndjson' }), 413, 'PayloadTooLarge')
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -189,23 +178,23 @@ t.test('a body of exactly INGEST_MAX_BYTES is accepted, one byte more is not', a
   t.equal(Buffer.byteLength(sized(2048)), 2048)
   const exact = await s.post('executions/e-edge', sized(2048), { 'content-type': 'application/json' })
   t.same(exact.json(), { accepted: 1 })
-  errorOf(t, await s.post('executions/e-edge', sized(2049), { 'content-type': 'application/json' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-edge', sized(2049), { 'content-type': 'application/json' }), 413, 'PayloadTooLarge')
   const zipped = await s.post('executions/e-edge', gzipSync(sized(2048)), { 'content-type': 'application/json', 'content-encoding': 'gzip' })
   t.same(zipped.json(), { accepted: 1 })
-  errorOf(t, await s.post('executions/e-edge', gzipSync(sized(2049)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-edge', gzipSync(sized(2049)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
 })
 
 t.test('INGEST_MAX_BYTES counts the decompressed body: a gzip bomb is a 413 and nothing is stored', async (t) => {
   const s = await service(t, { env: { INGEST_MAX_BYTES: String(1024 * 1024) } })
   const zeros = gzipSync(Buffer.alloc(5 * 1024 * 1024))
   t.ok(zeros.length < 1024 * 1024, 'the compressed body is well under the limit')
-  errorOf(t, await s.post('executions/e-bomb', zeros, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-bomb', zeros, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
 
   // A valid body too: only its size makes it too large.
   const validButHuge = gzipSync(JSON.stringify([line('z'.repeat(5 * 1024 * 1024))]))
-  errorOf(t, await s.post('executions/e-bomb', validButHuge, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-bomb', validButHuge, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
   const ndjsonBomb = gzipSync(`${JSON.stringify(line('n'))}\n`.repeat(200_000))
-  errorOf(t, await s.post('executions/e-bomb', ndjsonBomb, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-bomb', ndjsonBomb, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -214,7 +203,7 @@ t.test('a gzip bomb stops inflating at the limit: no work goes on after the 413'
   // 500 gzip members of 1 MiB of zeros: about 500 KB that would inflate to 500 MiB.
   const member = gzipSync(Buffer.alloc(1024 * 1024))
   const bomb = Buffer.concat(Array.from({ length: 500 }, () => member))
-  errorOf(t, await s.post('executions/e-bomb', bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
+  expectError(t, await s.post('executions/e-bomb', bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'PayloadTooLarge')
   const before = process.cpuUsage()
   await sleep(1000)
   const used = process.cpuUsage(before)
@@ -230,7 +219,7 @@ t.test('a streamed gzip body (no Content-Length) past the limit is a 413, even w
   zipped[zipped.length - 5] = (zipped[zipped.length - 5] as number) ^ 0xff
   const chunks = Array.from({ length: Math.ceil(zipped.length / 16384) }, (_, i) => zipped.subarray(i * 16384, (i + 1) * 16384))
   const res = await s.post('executions/e-stream', Readable.from(chunks), { 'content-type': 'application/json', 'content-encoding': 'gzip' })
-  errorOf(t, res, 413, 'PayloadTooLarge')
+  expectError(t, res, 413, 'PayloadTooLarge')
   await sleep(500) // the decoder meets the bad CRC after the answer: the service must survive it
   t.equal((await s.get('executions/e-stream')).statusCode, 404, 'still serving, and nothing was stored')
 })
@@ -240,7 +229,7 @@ t.test('all or nothing: one bad line among 100 rejects the batch, names index 57
   const batch: unknown[] = Array.from({ length: 100 }, (_, i) => line(`line ${i}`, BigInt(i - 100) * NS_PER_SECOND))
   batch[57] = { timestamp: at(-43n * NS_PER_SECOND) }
   const res = await s.post('executions/e-batch', batch)
-  const error = errorOf(t, res, 400, 'InvalidRequest')
+  const error = expectError(t, res, 400, 'InvalidRequest')
   t.equal(error.details?.index, 57)
   t.match(error.message, /Line 57/)
   t.same(await s.stored(), { runs: 0, lines: 0 }, 'no line and no run row')
@@ -248,7 +237,7 @@ t.test('all or nothing: one bad line among 100 rejects the batch, names index 57
 
   // Into a run that already has lines: nothing is added to it either.
   t.same((await s.post('executions/e-batch', [line('kept', -200n * NS_PER_SECOND)])).json(), { accepted: 1 })
-  errorOf(t, await s.post('executions/e-batch', batch), 400, 'InvalidRequest')
+  expectError(t, await s.post('executions/e-batch', batch), 400, 'InvalidRequest')
   t.same((await s.read('executions/e-batch')).map((l) => l.msg), ['kept'])
   t.same(await s.stored(), { runs: 1, lines: 1 })
 })
@@ -286,13 +275,13 @@ t.test('each kind of bad line is a 400 naming the line, never a 500', async (t) 
   for (const [name, bad, field] of cases) {
     const res = await s.post('executions/e-bad', [good, bad, good])
     t.equal(res.statusCode, 400, `${name}: ${res.body}`)
-    const error = errorOf(t, res, 400, 'InvalidRequest')
+    const error = expectError(t, res, 400, 'InvalidRequest')
     t.equal(error.details?.index, 1, `${name}: index`)
     if (field !== undefined) t.equal(error.details?.field, field, `${name}: field`)
     t.match(error.message, /Line 1\b/, `${name}: message`)
   }
   const ndjson = await s.post('executions/e-bad', `${JSON.stringify(good)}\n${JSON.stringify({ ...good, msg: 'nul\u0000' })}\n`, { 'content-type': 'application/x-ndjson' })
-  t.equal(errorOf(t, ndjson, 400, 'InvalidRequest').details?.index, 1, 'NDJSON lines are checked the same way')
+  t.equal(expectError(t, ndjson, 400, 'InvalidRequest').details?.index, 1, 'NDJSON lines are checked the same way')
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -302,7 +291,7 @@ t.test('a body that is neither an array of lines nor {"data":{"result":[...]}} i
   for (const body of bodies) {
     const res = await s.post('executions/e-shape', body, { 'content-type': 'application/json' })
     t.equal(res.statusCode, 400, `${body}: ${res.body}`)
-    errorOf(t, res, 400, 'InvalidRequest')
+    expectError(t, res, 400, 'InvalidRequest')
   }
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
@@ -312,10 +301,10 @@ t.test('invalid JSON is a 400 with the error body', async (t) => {
   for (const body of ['[{"timestamp": ', '[1, 2,]', "[{'msg': 'x'}]", '[{"__proto__": {"x": 1}, "timestamp": "2024-06-15T11:00:00Z", "msg": "m"}]']) {
     const res = await s.post('executions/e-json', body, { 'content-type': 'application/json' })
     t.equal(res.statusCode, 400, `${body}: ${res.body}`)
-    errorOf(t, res, 400, 'InvalidRequest')
+    expectError(t, res, 400, 'InvalidRequest')
   }
   const empty = await s.app.inject({ method: 'POST', url: '/v2/lm/executions/e-json/logs', headers: { ...(await authHeaders()), 'content-type': 'application/json' } })
-  errorOf(t, empty, 400, 'InvalidRequest')
+  expectError(t, empty, 400, 'InvalidRequest')
   t.same(await s.stored(), { runs: 0, lines: 0 })
 })
 
@@ -323,7 +312,7 @@ t.test('a line older than LOG_RETENTION_DAYS (default 30) is a bad line', async 
   const s = await service(t)
   const oldest = -30n * DAY
   const res = await s.post('executions/e-old', [line('fine', -1n), line('too old', oldest - 1n)])
-  const error = errorOf(t, res, 400, 'InvalidRequest')
+  const error = expectError(t, res, 400, 'InvalidRequest')
   t.same(error.details, { index: 1, field: 'timestamp' })
   t.match(error.message, /Line 1 .*retention/)
   t.same(await s.stored(), { runs: 0, lines: 0 })
@@ -337,7 +326,7 @@ t.test('a line more than MAX_FUTURE_SKEW_SECONDS (default 3600) ahead is a bad l
   const s = await service(t)
   const skew = 3600n * NS_PER_SECOND
   const res = await s.post('executions/e-future', [line('now'), line('too far ahead', skew + 1n)])
-  const error = errorOf(t, res, 400, 'InvalidRequest')
+  const error = expectError(t, res, 400, 'InvalidRequest')
   t.same(error.details, { index: 1, field: 'timestamp' })
   t.match(error.message, /Line 1 .*future/)
   t.same(await s.stored(), { runs: 0, lines: 0 })
@@ -383,11 +372,11 @@ t.test('a batch spanning several days is stored whole', async (t) => {
 t.test('a msg over LINE_MAX_BYTES is a bad line', async (t) => {
   const s = await service(t, { env: { LINE_MAX_BYTES: '16' } })
   const res = await s.post('executions/e-long', [line('x'.repeat(16)), line('x'.repeat(17))])
-  const error = errorOf(t, res, 400, 'InvalidRequest')
+  const error = expectError(t, res, 400, 'InvalidRequest')
   t.same(error.details, { index: 1, field: 'msg' })
   t.match(error.message, /Line 1 .*16 bytes/)
   const bytes = await s.post('executions/e-long', [line('€€€€€€')])
-  t.equal(errorOf(t, bytes, 400, 'InvalidRequest').details?.index, 0, 'counted in UTF-8 bytes: six euro signs are 18 bytes')
+  t.equal(expectError(t, bytes, 400, 'InvalidRequest').details?.index, 0, 'counted in UTF-8 bytes: six euro signs are 18 bytes')
   t.same(await s.stored(), { runs: 0, lines: 0 })
   t.same((await s.post('executions/e-long', [line('x'.repeat(16))])).json(), { accepted: 1 })
 })
