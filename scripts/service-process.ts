@@ -9,7 +9,7 @@ export const ROOT = path.resolve(import.meta.dirname, '..')
 /** The runner's environment without the settings that would point the child at another database or issuer. */
 export function isolatedEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env)
-    .filter(([name]) => !/^(AUTH_|DATABASE_URL$|TEST_DATABASE_URL$|TEST_ADMIN_DATABASE_URL$)/.test(name)))
+    .filter(([name]) => !/^(AUTH_|DATABASE_URL$|DATABASE_READ_URL$|TEST_DATABASE_URL$|TEST_ADMIN_DATABASE_URL$)/.test(name)))
   return { ...inherited, ...settings }
 }
 

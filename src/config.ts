@@ -24,6 +24,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./.data'),
   DATABASE_URL: optionalUrl,
+  DATABASE_READ_URL: optionalUrl,
   DATABASE_POOL_SIZE: intSetting(10, 1, 200),
   EMBEDDED_PG_PORT: intSetting(54329, 1, 65535),
   AUTH_JWT_SECRET: optionalSecret,
@@ -79,6 +80,8 @@ export interface Config {
   dataDir: string
   /** Unset: the service runs an embedded PostgreSQL under dataDir. */
   databaseUrl?: string
+  /** A streaming replica of databaseUrl for GET traffic (docs/scaling.md); unset: reads go to databaseUrl. */
+  databaseReadUrl?: string
   databasePoolSize: number
   embeddedPgPort: number
   auth: {
@@ -160,12 +163,16 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (anyAuth && e.AUTH_JWT_SECRET === undefined && e.AUTH_JWKS_URL === undefined) {
     throw new ConfigError('invalid settings: AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_ISSUER or AUTH_AUDIENCE is set')
   }
+  if (e.DATABASE_READ_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('invalid settings: DATABASE_READ_URL is a replica of DATABASE_URL, which must be set too')
+  }
   return {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     auth: {

@@ -24,6 +24,7 @@ t.test('defaults', async (t) => {
   t.equal(config.dataDir, path.resolve('./.data'), 'DATA_DIR ./.data, resolved')
   t.ok(path.isAbsolute(config.dataDir))
   t.equal(config.databaseUrl, undefined, 'no DATABASE_URL: embedded PostgreSQL')
+  t.equal(config.databaseReadUrl, undefined, 'no DATABASE_READ_URL: reads go to the primary')
   t.equal(config.ingestMaxBytes, 10 * 1024 * 1024, 'INGEST_MAX_BYTES 10 MiB')
   t.equal(config.retentionDays, 30)
   t.equal(config.maxFutureSkewSeconds, 3600)
@@ -35,6 +36,7 @@ t.test('settings are read from the environment', async (t) => {
     PORT: '9000',
     DATA_DIR: '/var/lib/run-logs',
     DATABASE_URL: 'postgres://user:pw@db.example.test:5432/logs',
+    DATABASE_READ_URL: 'postgres://user:pw@replica.example.test:5432/logs',
     INGEST_MAX_BYTES: '2048',
     LOG_RETENTION_DAYS: '0',
     MAX_FUTURE_SKEW_SECONDS: '60'
@@ -43,6 +45,7 @@ t.test('settings are read from the environment', async (t) => {
   t.equal(config.port, 9000)
   t.equal(config.dataDir, '/var/lib/run-logs')
   t.equal(config.databaseUrl, 'postgres://user:pw@db.example.test:5432/logs')
+  t.equal(config.databaseReadUrl, 'postgres://user:pw@replica.example.test:5432/logs')
   t.equal(config.ingestMaxBytes, 2048)
   t.equal(config.retentionDays, 0, 'LOG_RETENTION_DAYS=0 keeps lines forever')
   t.equal(config.maxFutureSkewSeconds, 60)
@@ -138,6 +141,8 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['INGEST_MAX_BYTES', { INGEST_MAX_BYTES: '10MB' }],
     ['MAX_FUTURE_SKEW_SECONDS', { MAX_FUTURE_SKEW_SECONDS: 'soon' }],
     ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_READ_URL', { DATABASE_URL: 'postgres://u@db.example.test/logs', DATABASE_READ_URL: 'not a url' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'postgres://u@replica.example.test/logs' }],
     ['AUTH_JWT_SECRET', { AUTH_JWT_SECRET: 'too-short' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'not a url' }],
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'ftp://idp.example.test/jwks.json' }],

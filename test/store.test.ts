@@ -1,4 +1,5 @@
-// The store under the API: the plan that serves reads, partitions made and dropped whole, ingestion order.
+// The store under the API: the plan that serves reads, partitions made on demand, ingestion order
+// (retention, which drops them whole: retention.test.ts).
 import pg from 'pg'
 import t from 'tap'
 import type { LogRange } from '../src/logs/model.js'
@@ -68,22 +69,6 @@ t.test('partitions are made ahead at start, and on demand for a line of any year
   t.ok((await partitions()).includes('log_lines_18500301'))
   const res = await app.inject({ url: '/v2/lm/deployments/old-run/logs?start=1800-01-01T00:00:00Z', headers: await authHeaders() })
   t.same(res.json().data.result.map((l: { timestamp: string }) => l.timestamp), ['1850-03-01T00:00:00.000+00:00', '2000-01-01T00:59:59.999999999+00:00'])
-})
-
-t.test('retention drops whole partitions past LOG_RETENTION_DAYS and the runs left empty, never rows one by one', async (t) => {
-  const { app, databaseUrl } = await buildTestApp(t, { now: clock, env: { LOG_RETENTION_DAYS: '0' } })
-  const at = (daysAgo: number): string => new Date(NOW - daysAgo * DAY).toISOString()
-  await post(app, 'expired', [{ timestamp: at(40), msg: 'gone' }])
-  await post(app, 'spanning', [{ timestamp: at(40), msg: 'gone' }, { timestamp: at(20), msg: 'kept 20' }, { timestamp: at(1), msg: 'kept 1' }])
-  const { dropped } = await app.partitions.maintain(NOW, 1, 30)
-  t.same(dropped, [`log_lines_${at(40).slice(0, 10).replaceAll('-', '')}`])
-  const headers = await authHeaders()
-  const spanning = await app.inject({ url: `/v2/lm/deployments/spanning/logs?start=${at(60)}`, headers })
-  t.same(spanning.json().data.result.map((l: { msg: string }) => l.msg), ['kept 20', 'kept 1'])
-  t.equal((await app.inject({ url: `/v2/lm/deployments/expired/logs?start=${at(60)}`, headers })).statusCode, 404, 'a run with no line left is forgotten')
-  const deleted = await withClient(databaseUrl, async (c) => (await c.query<{ n: string }>(
-    "SELECT coalesce(sum(n_tup_del), 0) AS n FROM pg_stat_user_tables WHERE relname LIKE 'log_lines_%'")).rows[0]?.n)
-  t.equal(Number(deleted), 0, 'no row was deleted from a kept partition')
 })
 
 t.test('concurrent batches into one run keep each batch contiguous and in order among equal timestamps', async (t) => {

@@ -1,5 +1,6 @@
-// The pool, the store over it, and upkeep (partitions made ahead at start and on a timer, dropped after
-// retention; expired idempotency keys deleted). Closing the app ends the timer and the pool.
+// The pools (the primary's, and a read replica's when DATABASE_READ_URL is set), the store over them, and
+// upkeep (partitions made ahead at start and on a timer, dropped after retention; expired idempotency keys
+// deleted). Closing the app ends the timer and the pools.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
@@ -12,6 +13,8 @@ import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.j
 declare module 'fastify' {
   interface FastifyInstance {
     store: LogStore
+    /** `read` serves GET traffic: the replica at DATABASE_READ_URL when set, else the primary (docs/scaling.md). */
+    pools: { primary: pg.Pool, read: pg.Pool }
     partitions: Partitions
     /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
     now: () => Instant
@@ -28,10 +31,12 @@ export interface DatabaseOptions {
 async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Promise<void> {
   const { config } = opts
   const pool: pg.Pool = createPool(opts.databaseUrl, config.databasePoolSize)
+  const readPool: pg.Pool = config.databaseReadUrl === undefined ? pool : createPool(config.databaseReadUrl, config.databasePoolSize)
+  app.decorate('pools', { primary: pool, read: readPool })
   const partitions = new Partitions(pool, (err) => { app.log.warn({ err }, 'analyze of a partition failed') })
   app.decorate('now', opts.now)
   app.decorate('partitions', partitions)
-  const store = new LogStore(pool, partitions)
+  const store = new LogStore(pool, partitions, readPool)
   app.decorate('store', store)
 
   const maintain = async (): Promise<void> => {
@@ -55,6 +60,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
     clearInterval(timer)
     await partitions.analyzed()
     await pool.end()
+    if (readPool !== pool) await readPool.end()
   })
 }
 

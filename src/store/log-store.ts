@@ -71,8 +71,26 @@ const compareRuns = (a: RunLines, b: RunLines): number => {
 const isMissingPartition = (err: unknown): boolean =>
   (err as { code?: string }).code === '23514' && String((err as Error).message).includes('no partition')
 
+/**
+ * Writes go to `pool` (the primary). Reads (`read`, `newLines`, `nextSeq`, `runExists`) go to `readPool`, a
+ * streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary; `primary` is the same
+ * store reading from the primary, for readers that must see every committed line (tails).
+ */
 export class LogStore {
-  constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions) {}
+  private primaryView: LogStore | undefined
+
+  constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions, private readonly readPool: pg.Pool = pool) {}
+
+  /**
+   * This store with its reads on the primary. A tail's watermark (nextSeq) and the lines below it must come
+   * from one server that has committed them all: a lagging replica would let lines below the watermark
+   * go unsent forever.
+   */
+  get primary (): LogStore {
+    if (this.readPool === this.pool) return this
+    this.primaryView ??= new LogStore(this.pool, this.partitions)
+    return this.primaryView
+  }
 
   /**
    * Stores the lines of many runs (one entry per run) in one transaction. With a claim, the key is recorded
@@ -145,19 +163,19 @@ export class LogStore {
    * given). The route asks for one more line than it sends, to know whether more remain.
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
-    const result = await this.pool.query<StoredRow>({ ...readStatement(range, limit, beforeSeq), rowMode: 'array' })
+    const result = await this.readPool.query<StoredRow>({ ...readStatement(range, limit, beforeSeq), rowMode: 'array' })
     return result.rows
   }
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
-    const result = await this.pool.query<StoredRow>({ ...newLinesStatement(range, fromSeq, toSeq, limit, since), rowMode: 'array' })
+    const result = await this.readPool.query<StoredRow>({ ...newLinesStatement(range, fromSeq, toSeq, limit, since), rowMode: 'array' })
     return result.rows
   }
 
   /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */
   async nextSeq (run: RunKey): Promise<bigint | undefined> {
-    const { rows } = await this.pool.query<{ next_seq: string }>({
+    const { rows } = await this.readPool.query<{ next_seq: string }>({
       name: 'run-next-seq',
       text: 'SELECT next_seq FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3',
       values: [run.group, run.kind, run.id]
@@ -165,16 +183,22 @@ export class LogStore {
     return rows[0] === undefined ? undefined : BigInt(rows[0].next_seq)
   }
 
+  /**
+   * Whether the run was ever written in its group. A replica that has not replayed the run's first batch
+   * yet says no: the primary then decides, so a lagging replica never turns a known run into a 404.
+   */
   async runExists (run: RunKey): Promise<boolean> {
-    const { rowCount } = await this.pool.query({
+    const statement = {
       name: 'run-exists',
       text: 'SELECT 1 FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3',
       values: [run.group, run.kind, run.id]
-    })
-    return rowCount === 1
+    }
+    if ((await this.readPool.query(statement)).rowCount === 1) return true
+    return this.readPool !== this.pool && (await this.pool.query(statement)).rowCount === 1
   }
 
+  /** Both servers answer (the primary, and the replica when reads go to one). */
   async ping (): Promise<void> {
-    await this.pool.query('SELECT 1')
+    await Promise.all([this.pool, ...(this.readPool === this.pool ? [] : [this.readPool])].map(async (p) => await p.query('SELECT 1')))
   }
 }

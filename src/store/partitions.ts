@@ -60,26 +60,73 @@ export class Partitions {
     return { dropped }
   }
 
-  /** Drops every partition that ends on or before `cutoffDay` 00:00 UTC, and the runs left with no lines. */
+  /**
+   * Drops every partition that ends on or before `cutoffDay` 00:00 UTC, oldest first (a failure stops the
+   * walk: the runs' first lines are looked for after the partition being dropped), with its runs' counts.
+   */
   async dropBefore (cutoffDay: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'log_lines'::regclass`)
+    const expired = rows.map(({ name }) => PARTITION_NAME.exec(name))
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]}-${m[2]}-${m[3]}`)
+      .filter((day) => day < cutoffDay)
+      .sort()
     const dropped: string[] = []
-    for (const { name } of rows) {
-      const m = PARTITION_NAME.exec(name)
-      if (m === null) continue
-      const day = `${m[1]}-${m[2]}-${m[3]}`
-      if (day >= cutoffDay) continue
-      await this.pool.query(`DROP TABLE IF EXISTS ${name}`)
+    for (const day of expired) {
+      if (await this.dropPartition(day)) dropped.push(partitionName(day))
       this.known.delete(day)
       this.growth.delete(day)
-      dropped.push(name)
     }
-    await this.pool.query("DELETE FROM runs WHERE last_ts < ($1::date::timestamp AT TIME ZONE 'UTC')", [cutoffDay])
     return dropped
   }
+
+  /** Drops one day's partition in one transaction with what the runs table says of its lines; false if already gone. */
+  private async dropPartition (day: string): Promise<boolean> {
+    const name = partitionName(day)
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      // The drop locks log_lines itself for an instant, once the queries on it have ended: waiting longer
+      // would queue every read and write behind it, so it gives up and the next upkeep tries again.
+      await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'`)
+      // One replica at a time (another one may have dropped it meanwhile).
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('log_lines_retention'))")
+      const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [name])
+      if (rows[0]?.exists !== true) {
+        await client.query('ROLLBACK')
+        return false
+      }
+      // No line can arrive in a day past retention (ingest refuses them); the lock makes sure while counting.
+      await client.query(`LOCK TABLE ${name} IN SHARE MODE`)
+      await client.query(`CREATE TEMP TABLE expired_runs ON COMMIT DROP AS
+        SELECT resource_group, run_kind, run_id, count(*) AS lines FROM ${name} GROUP BY 1, 2, 3`)
+      const end = nextDay(day)
+      // A run with no line after this day is forgotten (404); the others lose this day's lines and start
+      // at their first line left. Each is one walk of the primary key.
+      await client.query(`DELETE FROM runs r USING expired_runs e
+        WHERE ${SAME_RUN('r', 'e')} AND NOT EXISTS (SELECT 1 FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1)`, [end])
+      await client.query(`UPDATE runs r SET line_count = r.line_count - e.lines, first_ts = f.ts, first_ns = f.ts_ns, updated_at = now()
+        FROM expired_runs e CROSS JOIN LATERAL (SELECT l.ts, l.ts_ns FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1
+                                                ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1) f
+        WHERE ${SAME_RUN('r', 'e')}`, [end])
+      await client.query(`DROP TABLE ${name}`)
+      await client.query('COMMIT')
+      return true
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+  }
 }
+
+const DROP_LOCK_TIMEOUT = '5s'
+const SAME_RUN = (a: string, b: string): string =>
+  `${a}.resource_group = ${b}.resource_group AND ${a}.run_kind = ${b}.run_kind AND ${a}.run_id = ${b}.run_id`
+const nextDay = (day: string): string => `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)}T00:00:00Z`
 
 export function partitionName (day: string): string {
   return `log_lines_${day.replaceAll('-', '')}`

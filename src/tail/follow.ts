@@ -43,7 +43,8 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
     flush()
     if (!more) await new Promise((resolve) => { out.once('drain', resolve); out.once('close', resolve) })
   }
-  const tail = new Tail(app.store, {
+  // On the primary: the tail's watermark and the lines below it must come from one server that has them all.
+  const tail = new Tail(app.store.primary, {
     range: opts.range,
     ...(opts.cursor?.watermark === undefined ? {} : { watermark: opts.cursor.watermark }),
     ...(opts.cursor?.following === true ? { following: true } : {})
