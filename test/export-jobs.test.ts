@@ -105,6 +105,7 @@ t.test('a log file past EXPORT_MAX_FILE_BYTES continues in numbered parts and ke
   const lines = Array.from({ length: 120 }, (_, i) => ({ timestamp: recent(i), msg: `line ${i} ${'x'.repeat(i % 30)}`, pod: 'p', container: 'c', stream: 'stdout' }))
   lines.splice(60, 0, { timestamp: recent(59), msg: 'long\n' + 'y'.repeat(3000), pod: 'p', container: 'c', stream: 'stderr' })
   await writeLines(app, headers, 'deployments', 'd-parts', lines)
+  const firstLine = lines[0]?.timestamp ?? ''
   const ready = await waitForStatus(app, headers, (await requestExport(app, headers, { deploymentIds: ['d-parts'] })).requestId, 'READY')
   const root = await unpack((await app.inject({ method: 'GET', url: linkPath(ready.downloadLink ?? '') })).rawPayload)
   t.teardown(async () => { await rm(path.dirname(root), { recursive: true, force: true }) })
@@ -123,7 +124,7 @@ t.test('a log file past EXPORT_MAX_FILE_BYTES continues in numbered parts and ke
     t.ok(text.endsWith('\n'), `${f.path}: ends on a whole line`)
     joined += text
   }
-  const served = (await app.inject({ method: 'GET', url: `/v2/lm/deployments/d-parts/logs?$top=5000&start=${encodeURIComponent(recent(-1000))}`, headers }))
+  const served = (await app.inject({ method: 'GET', url: `/v2/lm/deployments/d-parts/logs?$top=5000&start=${encodeURIComponent(firstLine)}`, headers }))
     .json<{ data: { result: Array<{ timestamp: string, stream: string, msg: string }> } }>().data.result
   t.equal(served.length, 121)
   t.equal(joined, served.map((l) => `${l.timestamp} ${l.stream} ${escapeMsg(l.msg)}\n`).join(''), 'the parts, in order, hold every line once')
