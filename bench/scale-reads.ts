@@ -119,3 +119,22 @@ export async function bareLoad (pool: pg.Pool, secret: string, requests: ReadReq
   times.sort((a, b) => a - b)
   return { rps: times.length / elapsed, p50: percentile(times, 50), p99: percentile(times, 99), errors: 0, bytes: times.length === 0 ? 0 : Math.round(bytes / times.length) }
 }
+
+/**
+ * The plan of a shape's first request as the service runs it: a named prepared statement, executed six times
+ * first so the plan shown is the one a warm statement gets (generic or custom), with EXPLAIN (ANALYZE, BUFFERS).
+ */
+export async function explainShape (pool: pg.Pool, request: ReadRequest): Promise<string> {
+  const statement = readStatement(request.range, request.range.top + 1)
+  const client = await pool.connect()
+  try {
+    await client.query(`PREPARE explained AS ${statement.text}`)
+    const args = statement.values.map((v) => (v === null ? 'NULL' : `'${String(v).replaceAll("'", "''")}'`)).join(', ')
+    for (let i = 0; i < 6; i++) await client.query(`EXECUTE explained(${args})`)
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained(${args})`)
+    return rows.map((r) => r['QUERY PLAN']).join('\n')
+  } finally {
+    await client.query('DEALLOCATE explained').catch(() => undefined)
+    client.release()
+  }
+}

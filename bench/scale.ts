@@ -7,6 +7,8 @@
 //   --connections 1,10,100  autocannon connections (and bare-query callers)
 //   --reuse NAME            keep the store in database NAME on BENCH_DATABASE_URL's server: loaded there the
 //                           first time, measured again without loading afterwards
+//   --plans                 print each read's plan, EXPLAIN (ANALYZE, BUFFERS) of the prepared statement
+//   --baseline FILE         also compare read p50s with the smallest point of an earlier results file
 //   --smoke                 20,000 lines, 1 s points, 1 and 10 connections: that it runs, not the numbers
 import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -16,7 +18,7 @@ import { createPool } from '../src/store/pool.js'
 import { defaultSpec, planRuns } from './dataset.js'
 import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
 import { loadDataset, loadedDataset, type LoadReport } from './load.js'
-import { bareLoad, readRequests, serviceLoad, SHAPES, type LoadResult } from './scale-reads.js'
+import { bareLoad, explainShape, readRequests, serviceLoad, SHAPES, type LoadResult, type ReadRequest } from './scale-reads.js'
 import { ingestBench, type IngestRow } from './scale-ingest.js'
 
 const { values } = parseArgs({
@@ -28,7 +30,9 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,10,100' },
     reuse: { type: 'string' },
     'ingest-lines': { type: 'string', default: '100000' },
-    smoke: { type: 'boolean', default: false }
+    smoke: { type: 'boolean', default: false },
+    plans: { type: 'boolean', default: false },
+    baseline: { type: 'string' }
   }
 })
 const smoke = values.smoke
@@ -36,6 +40,8 @@ const points = smoke ? [20_000] : (values.points ?? values.lines).split(',').map
 const seconds = smoke ? 1 : Number(values.duration)
 const connectionCounts = smoke ? [1, 10] : values.connections.split(',').map(Number)
 const ingestLines = smoke ? 20_000 : Number(values['ingest-lines'])
+// A pool sized to the cores (docs/performance.md) unless DATABASE_POOL_SIZE says otherwise; the bare query gets the same.
+const poolSize = Number(process.env.DATABASE_POOL_SIZE ?? os.availableParallelism())
 if (values.reuse !== undefined && points.length > 1) throw new Error('--reuse keeps one store: give one --lines')
 if (points.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--lines must be whole numbers of at least 1000')
 
@@ -44,7 +50,7 @@ console.error('building dist/ ...')
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 
 interface ReadRow { shape: string, connections: number, service: LoadResult, bare: LoadResult }
-interface PointResult { lines: number, database: string, load: LoadReport & { reused: boolean }, reads: ReadRow[], ingest: IngestRow[], peakRssMiB: number }
+interface PointResult { lines: number, database: string, load: LoadReport & { reused: boolean }, reads: ReadRow[], ingest: IngestRow[], peakRssMiB: number, plans: Array<{ shape: string, path: string, plan: string }> }
 
 /** Resident memory of a process and its children (cluster workers), summed. */
 async function treeRssMiB (pid: number): Promise<number> {
@@ -71,15 +77,17 @@ async function measurePoint (lines: number): Promise<PointResult> {
     const plans = planRuns(spec)
     const token = await benchToken()
     // Old lines are the point: no retention, so the service never drops the data set's partitions.
-    const service = await startService(db.url, { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0' }, ['dist/server.js'])
+    const service = await startService(db.url, { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize) }, ['dist/server.js'])
     const pid = service.child.pid as number
-    const bare = createPool(db.url, Number(process.env.DATABASE_POOL_SIZE ?? 10))
+    const bare = createPool(db.url, poolSize)
     const secret = 'bench-cursor-secret-bench-cursor-secret'
     const reads: ReadRow[] = []
+    const explained: PointResult['plans'] = []
     let peakRssMiB = 0
     try {
       for (const shape of SHAPES) {
         const requests = readRequests(spec, plans, shape)
+        explained.push({ shape: shape.name, path: (requests[0] as ReadRequest).path, plan: await explainShape(bare, requests[0] as ReadRequest) })
         // Warm-up: plans cached, pages in memory, code compiled; not measured.
         await bareLoad(bare, secret, requests, 4, Math.min(seconds, 2))
         for (const connections of connectionCounts) {
@@ -95,7 +103,7 @@ async function measurePoint (lines: number): Promise<PointResult> {
         }
       }
       const ingest = await ingestBench(service.baseUrl, db.url, token, ingestLines, 4)
-      return { lines, database: db.name, load: { ...load, reused }, reads, ingest, peakRssMiB }
+      return { lines, database: db.name, load: { ...load, reused }, reads, ingest, peakRssMiB, plans: explained }
     } finally {
       await bare.end()
       await service.stop()
@@ -111,7 +119,7 @@ for (const lines of points) results.push(await measurePoint(lines))
 // The table.
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-')
 const out: string[] = []
-out.push(`\nscale benchmark: ${os.cpus().length} cores, ${seconds} s per point, service DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`)
+out.push(`\nscale benchmark: ${os.cpus().length} cores, ${seconds} s per point, service and bare query DATABASE_POOL_SIZE=${poolSize}`)
 for (const r of results) {
   const gib = (r.load.bytes.table + r.load.bytes.indexes) / 2 ** 30
   out.push(`\n### ${r.lines.toLocaleString('en')} lines (${r.load.spec.runs.toLocaleString('en')} runs, ${r.load.spec.days} daily partitions, ${f(gib, 2)} GiB with indexes; ` +
@@ -127,7 +135,39 @@ for (const r of results) {
     const copy = r.ingest.find((c) => c.batch === x.batch && c.bodyBytes === 0)?.linesPerSecond ?? NaN
     out.push(`| ${x.format} | ${x.batch} | ${f(x.linesPerSecond, 0)} | ${f(100 * x.linesPerSecond / copy, 0)}% |`)
   }
+  if (values.plans === true) {
+    for (const p of r.plans) out.push(`\n${p.shape}: GET ${p.path}\n\`\`\`\n${p.plan}\n\`\`\``)
+  }
   out.push(`\npeak RSS of the service (all its processes) under ${connectionCounts.includes(100) ? 100 : Math.max(...connectionCounts)} connections of $top=5000: ${f(r.peakRssMiB, 0)} MiB`)
+}
+// The issue's targets, as measured.
+const baselineRun: PointResult | undefined = values.baseline === undefined
+  ? undefined
+  : (JSON.parse(await readFile(values.baseline, 'utf8')) as { results: PointResult[] }).results.sort((a, b) => a.lines - b.lines)[0]
+const smallest = [baselineRun, ...results].filter((r): r is PointResult => r !== undefined).sort((a, b) => a.lines - b.lines)[0] as PointResult
+const verdict = (ok: boolean): string => (ok ? 'holds' : 'short')
+out.push('\n| target | point | measured | verdict |\n|---|---|---|---|')
+for (const r of results) {
+  const at = `${r.lines.toLocaleString('en')} lines`
+  for (const x of r.reads.filter((x) => x.shape === '$top=1000')) {
+    const ratio = x.service.p50 / x.bare.p50
+    out.push(`| $top=1000 p50 within 1.5x the bare query, ${x.connections} conns | ${at} | ${f(ratio, 2)}x (${f(x.service.p50, 0)} vs ${f(x.bare.p50, 2)} ms) | ${verdict(ratio <= 1.5)} |`)
+  }
+  const top100 = r.reads.find((x) => x.shape === '$top=100' && x.connections === 10)
+  if (top100 !== undefined) out.push(`| $top=100 at 10 conns >= 1,500 req/s | ${at} | ${f(top100.service.rps, 0)} req/s | ${verdict(top100.service.rps >= 1500)} |`)
+  for (const x of r.ingest.filter((x) => x.bodyBytes > 0)) {
+    const copy = r.ingest.find((c) => c.batch === x.batch && c.bodyBytes === 0)?.linesPerSecond ?? NaN
+    out.push(`| ingest >= 100,000 lines/s and >= 50% of raw COPY: ${x.format}, ${x.batch} | ${at} | ${f(x.linesPerSecond, 0)} lines/s, ${f(100 * x.linesPerSecond / copy, 0)}% | ${verdict(x.linesPerSecond >= 100_000 && x.linesPerSecond >= copy / 2)} |`)
+  }
+  out.push(`| RSS < 200 MB under 100 conns of $top=5000 | ${at} | ${f(r.peakRssMiB, 0)} MiB | ${verdict(r.peakRssMiB < 200)} |`)
+  if (r !== smallest) {
+    for (const x of r.reads) {
+      const small = smallest.reads.find((y) => y.shape === x.shape && y.connections === x.connections)
+      if (small === undefined) continue
+      const ratio = x.service.p50 / small.service.p50
+      out.push(`| p50 within 1.5x of ${smallest.lines.toLocaleString('en')} lines: ${x.shape}, ${x.connections} conns | ${at} | ${f(ratio, 2)}x (${f(x.service.p50, 0)} vs ${f(small.service.p50, 0)} ms) | ${verdict(ratio <= 1.5)} |`)
+    }
+  }
 }
 console.log(out.join('\n'))
 
