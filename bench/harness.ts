@@ -8,10 +8,13 @@ import { migrate } from '../src/store/migrate.js'
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret'
 
-export interface BenchDatabase { url: string, server: string, close: () => Promise<void> }
+export interface BenchDatabase { name: string, url: string, server: string, close: () => Promise<void> }
 
-/** A fresh database on BENCH_DATABASE_URL's (or DATABASE_URL's) server, else on an embedded one. */
-export async function benchDatabase (): Promise<BenchDatabase> {
+/**
+ * A fresh database on BENCH_DATABASE_URL's (or DATABASE_URL's) server, else on an embedded one. With `keep`,
+ * the database of that name instead, made (and migrated) if missing and kept at close.
+ */
+export async function benchDatabase (keep?: string): Promise<BenchDatabase> {
   const given = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL
   let admin = given
   let stopEmbedded = async (): Promise<void> => {}
@@ -20,31 +23,38 @@ export async function benchDatabase (): Promise<BenchDatabase> {
     admin = embedded.url
     stopEmbedded = embedded.stop
   }
-  const name = `runlogs_bench_${Date.now()}`
+  if (keep !== undefined && (given === undefined || given === '' || !/^[a-z_][a-z0-9_]*$/.test(keep))) {
+    throw new Error('a kept database needs BENCH_DATABASE_URL (or DATABASE_URL) and a lower-case name')
+  }
+  const name = keep ?? `runlogs_bench_${Date.now()}`
   const client = new pg.Client({ connectionString: admin })
   await client.connect()
-  await client.query(`CREATE DATABASE ${name}`)
+  const exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1
+  if (!exists) await client.query(`CREATE DATABASE ${name}`)
   const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'
   await client.end()
   const url = new URL(admin)
   url.pathname = `/${name}`
   await migrate(url.toString())
   return {
+    name,
     url: url.toString(),
     server: `PostgreSQL ${version} (${given === undefined ? 'embedded' : url.host})`,
-    close: async () => {
-      const c = new pg.Client({ connectionString: admin })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-      await stopEmbedded()
-    }
+    close: keep !== undefined
+      ? stopEmbedded
+      : async () => {
+        const c = new pg.Client({ connectionString: admin })
+        await c.connect()
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+        await c.end()
+        await stopEmbedded()
+      }
   }
 }
 
 /** Starts the service as a separate process, so the load generator does not share its event loop. */
-export async function startService (databaseUrl: string, settings: Record<string, string> = {}): Promise<ServiceProcess> {
-  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...settings }, { echo: true })
+export async function startService (databaseUrl: string, settings: Record<string, string> = {}, entry?: string[]): Promise<ServiceProcess> {
+  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...settings }, { echo: true, ...(entry === undefined ? {} : { entry }) })
 }
 
 /** A process's resident memory now and at its peak (VmRSS, VmHWM in /proc/<pid>/status), in MiB. */

@@ -23,9 +23,10 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>
 }
 
-export async function startServiceProcess (settings: Record<string, string>, opts: { echo?: boolean } = {}): Promise<ServiceProcess> {
+/** `entry`: node's arguments, src/server.ts through tsx unless given (the benchmarks run dist/server.js). */
+export async function startServiceProcess (settings: Record<string, string>, opts: { echo?: boolean, entry?: string[] } = {}): Promise<ServiceProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, opts.entry ?? ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: isolatedEnv({ ...settings, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe']

@@ -66,8 +66,24 @@ function floorDiv (a: bigint, b: bigint): bigint {
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q
 }
 
+const pad3 = (n: number): string => (n >= 100 ? String(n) : n >= 10 ? `0${n}` : `00${n}`)
+// The date and time of the second last split, kept: lines of a batch mostly share their second, and
+// formatting it through a Date is the larger part of a line's split.
+let lastSecond = NaN
+let lastSecondText = ''
+
 /** Splits an instant into what Postgres stores: a microsecond timestamptz literal and 0..999 nanoseconds. */
 export function toStoredParts (ns: Instant): { ts: string, nanos: number } {
+  if (ns >= 0n) {
+    const ms = Number(ns / NS_PER_MS)
+    const belowMs = Number(ns % NS_PER_MS)
+    const second = Math.floor(ms / 1000)
+    if (second !== lastSecond) {
+      lastSecondText = new Date(second * 1000).toISOString().slice(0, 19)
+      lastSecond = second
+    }
+    return { ts: `${lastSecondText}.${pad3(ms - second * 1000)}${pad3(Math.floor(belowMs / 1000))}Z`, nanos: belowMs % 1000 }
+  }
   const micros = floorDiv(ns, NS_PER_US)
   const millis = floorDiv(micros, 1000n)
   const iso = new Date(Number(millis)).toISOString() // YYYY-MM-DDTHH:mm:ss.sssZ

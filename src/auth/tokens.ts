@@ -43,7 +43,14 @@ export function createVerifier (opts: VerifierOptions): TokenVerifier {
     }
     throw new TokenError(`tokens signed with ${String(header.alg)} are not accepted`)
   }
+  // A client sends the same token on every request: a verified token is kept until it expires, a minute at
+  // most (so a key withdrawn from the JWKS stops working soon). Verification through WebCrypto costs about
+  // as much CPU as rendering a 100-line page (docs/performance.md).
+  const verified = new Map<string, { principal: Principal, until: number }>()
   return async (token) => {
+    const now = Date.now()
+    const known = verified.get(token)
+    if (known !== undefined && now < known.until) return known.principal
     let payload: JWTPayload
     try {
       ({ payload } = await jwtVerify(token, getKey, { algorithms, issuer: opts.issuer, audience: opts.audience }))
@@ -51,9 +58,15 @@ export function createVerifier (opts: VerifierOptions): TokenVerifier {
       if (err instanceof KeySetUnavailable) throw err
       throw new TokenError(describe(err))
     }
-    return principalOf(payload)
+    const principal = principalOf(payload)
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.clear()
+    verified.set(token, { principal, until: Math.min(now + VERIFIED_TOKEN_MS, payload.exp === undefined ? Infinity : payload.exp * 1000) })
+    return principal
   }
 }
+
+const VERIFIED_TOKENS_KEPT = 10_000
+const VERIFIED_TOKEN_MS = 60_000
 
 function describe (err: unknown): string {
   if (err instanceof TokenError) return err.message

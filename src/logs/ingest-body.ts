@@ -103,11 +103,20 @@ export function summarize (lines: LogLine[]): LogBatch {
   let first = lines[0] as LogLine
   let last = first
   const days = new Map<string, number>()
+  // Lines come in runs of one day: counted per run, not per line.
+  let day = first.day
+  let count = 0
   for (const line of lines) {
     if (line.instant < first.instant) first = line
     if (line.instant > last.instant) last = line
-    days.set(line.day, (days.get(line.day) ?? 0) + 1)
+    if (line.day !== day) {
+      days.set(day, (days.get(day) ?? 0) + count)
+      day = line.day
+      count = 0
+    }
+    count++
   }
+  days.set(day, (days.get(day) ?? 0) + count)
   return { lines, first, last, days }
 }
 

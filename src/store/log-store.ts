@@ -45,15 +45,29 @@ const COPY_SPECIAL = /[\\\n\r\t]/g
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 const copyText = (value: string): string => value.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c] ?? c)
 
-function * copyRows (runs: RunLines[], baseSeqs: bigint[]): Generator<string> {
+/** copyText of labels, which repeat from line to line: the last value's text is kept. */
+function labelText (): (value: string) => string {
+  let raw = ''
+  let text = ''
+  return (value) => {
+    if (value !== raw) { raw = value; text = copyText(value) }
+    return text
+  }
+}
+
+export function * copyRows (runs: RunLines[], baseSeqs: bigint[]): Generator<string> {
   let chunk = ''
+  const [container, pod, stream] = [labelText(), labelText(), labelText()]
   for (let r = 0; r < runs.length; r++) {
     const { run, batch: { lines } } = runs[r] as RunLines
     const prefix = `${copyText(run.group)}\t${run.kind}\t${copyText(run.id)}\t`
     const baseSeq = baseSeqs[r] as bigint
+    // Sequence numbers as plain numbers while they are exact (always, short of 2^53 lines in one run).
+    const base = baseSeq + BigInt(lines.length) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(baseSeq) : undefined
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i] as LogLine
-      chunk += `${prefix}${l.ts}\t${l.nanos}\t${baseSeq + BigInt(i)}\t${copyText(l.container)}\t${copyText(l.pod)}\t${copyText(l.stream)}\t${copyText(l.msg)}\n`
+      const seq = base === undefined ? baseSeq + BigInt(i) : base + i
+      chunk += `${prefix}${l.ts}\t${l.nanos}\t${seq}\t${container(l.container)}\t${pod(l.pod)}\t${stream(l.stream)}\t${copyText(l.msg)}\n`
       if (chunk.length >= 65536) { yield chunk; chunk = '' }
     }
   }
