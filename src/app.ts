@@ -14,6 +14,7 @@ import exportRoutes from './routes/exports/index.js'
 import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
+import runRoutes from './routes/runs/index.js'
 import writeLogsRoutes from './routes/logs/write.js'
 import tailsPlugin from './tail/plugin.js'
 import { fromMillis, type Instant } from './time.js'
@@ -77,6 +78,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(tailsPlugin, { config, databaseUrl: options.databaseUrl })
   await app.register(healthRoutes)
   await app.register(readLogsRoutes, { config })
+  await app.register(runRoutes, { config })
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })

@@ -7,11 +7,14 @@ import type { Config } from '../config.js'
 import { LogStore } from '../store/log-store.js'
 import { Partitions } from '../store/partitions.js'
 import { createPool } from '../store/pool.js'
+import { RunCatalog } from '../store/runs.js'
 import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: LogStore
+    /** The run listing (GET /v2/lm/runs). */
+    runs: RunCatalog
     partitions: Partitions
     /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
     now: () => Instant
@@ -33,6 +36,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   app.decorate('partitions', partitions)
   const store = new LogStore(pool, partitions)
   app.decorate('store', store)
+  app.decorate('runs', new RunCatalog(pool))
 
   const maintain = async (): Promise<void> => {
     const nowMs = Number(opts.now() / NS_PER_MS)
