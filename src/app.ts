@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js'
 import { errors } from './errors.js'
 import authPlugin from './plugins/auth.js'
+import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
@@ -83,5 +84,6 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })
   await app.register(collectorRoutes, { config })
+  await app.register(consolePlugin)
   return app
 }
