@@ -96,6 +96,7 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     followButton.textContent = 'Follow live'
     followInfo.textContent = ''
     for (const b of [firstPage, prevPage, nextPage]) b.hidden = false
+    announce('Stopped following.')
   }
 
   function startFollowing (): void {
@@ -108,6 +109,7 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     for (const b of [firstPage, prevPage, nextPage]) b.hidden = true
     pageInfo.textContent = ''
     followInfo.textContent = 'Following: waiting for lines…'
+    announce('Following the run live.')
     follow = followEvents(`${logsPath(kind, id)}?${query}`, (event) => {
       const atBottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40
       if (body.querySelector('td.empty') !== null) fill(body)
