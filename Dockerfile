@@ -6,8 +6,11 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
+COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
+# The server (tsc) and the console (Vite, into dist/web, served at /console).
 RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim

@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js'
 import { errors } from './errors.js'
 import authPlugin from './plugins/auth.js'
+import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
@@ -14,6 +15,7 @@ import exportRoutes from './routes/exports/index.js'
 import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import readLogsRoutes from './routes/logs/read.js'
+import runRoutes from './routes/runs/index.js'
 import writeLogsRoutes from './routes/logs/write.js'
 import tailsPlugin from './tail/plugin.js'
 import { fromMillis, type Instant } from './time.js'
@@ -77,9 +79,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(tailsPlugin, { config, databaseUrl: options.databaseUrl })
   await app.register(healthRoutes)
   await app.register(readLogsRoutes, { config })
+  await app.register(runRoutes, { config })
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })
   await app.register(collectorRoutes, { config })
+  await app.register(consolePlugin)
   return app
 }

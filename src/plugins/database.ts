@@ -8,6 +8,7 @@ import type { Config } from '../config.js'
 import { LogStore } from '../store/log-store.js'
 import { Partitions } from '../store/partitions.js'
 import { createPool } from '../store/pool.js'
+import { RunCatalog } from '../store/runs.js'
 import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.js'
 
 declare module 'fastify' {
@@ -15,6 +16,8 @@ declare module 'fastify' {
     store: LogStore
     /** `read` serves GET traffic: the replica at DATABASE_READ_URL when set, else the primary (docs/scaling.md). */
     pools: { primary: pg.Pool, read: pg.Pool }
+    /** The run listing (GET /v2/lm/runs). */
+    runs: RunCatalog
     partitions: Partitions
     /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
     now: () => Instant
@@ -38,6 +41,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   app.decorate('partitions', partitions)
   const store = new LogStore(pool, partitions, readPool)
   app.decorate('store', store)
+  app.decorate('runs', new RunCatalog(readPool))
 
   const maintain = async (): Promise<void> => {
     const nowMs = Number(opts.now() / NS_PER_MS)

@@ -22,6 +22,7 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Deployment', description: 'Logs of deployments' },
         { name: 'Execution', description: 'Logs of executions' },
+        { name: 'Runs', description: 'The runs of a resource group' },
         { name: 'Export', description: 'Archives of logs for auditors' },
         { name: 'Collector', description: 'Records of many runs from log shippers (Fluent Bit, Vector, Promtail, Alloy)' },
         { name: 'Health', description: 'Liveness and readiness' }

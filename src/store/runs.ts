@@ -1,0 +1,66 @@
+// The runs of a resource group, newest first (by their first line), one keyset page at a time (GET /v2/lm/runs).
+// Only the conditions asked for go into the statement, so each shape gets its own plan on runs_by_start.
+import type pg from 'pg'
+import type { RunKind } from '../logs/model.js'
+import { toStoredParts, type Instant } from '../time.js'
+
+export interface RunListFilters {
+  kind?: RunKind
+  /** Runs whose id starts with this text (no wildcards). */
+  idPrefix?: string
+  /** Runs whose span [first, last] meets [start, end). */
+  start?: Instant
+  end?: Instant
+}
+
+/**
+ * A run's place in the listing's order: its first line's time (as Postgres printed it), then kind and id.
+ * A run's first line stays put as lines are added (unless older lines are written later), so pages hold.
+ */
+export interface RunPosition {
+  firstTs: string
+  firstNs: number
+  kind: RunKind
+  id: string
+}
+
+/** A listed run: [kind, id, first_ts, first_ns, last_ts, last_ns, line_count]. */
+export type RunRow = [RunKind, string, string, number, string, number, string]
+
+const LIKE_SPECIAL = /[\\%_]/g
+
+export function runListStatement (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): { text: string, values: unknown[] } {
+  const values: unknown[] = [group]
+  const where = ['resource_group = $1']
+  const param = (value: unknown): string => { values.push(value); return `$${values.length}` }
+  if (filters.kind !== undefined) where.push(`run_kind = ${param(filters.kind)}`)
+  if (filters.idPrefix !== undefined) where.push(`run_id LIKE ${param(filters.idPrefix.replace(LIKE_SPECIAL, '\\$&') + '%')}`)
+  if (filters.start !== undefined) {
+    const { ts, nanos } = toStoredParts(filters.start)
+    where.push(`(last_ts, last_ns) >= (${param(ts)}::timestamptz, ${param(nanos)}::smallint)`)
+  }
+  if (filters.end !== undefined) {
+    const { ts, nanos } = toStoredParts(filters.end)
+    where.push(`(first_ts, first_ns) < (${param(ts)}::timestamptz, ${param(nanos)}::smallint)`)
+  }
+  if (after !== undefined) {
+    where.push(`(first_ts, first_ns, run_kind, run_id) < (${param(after.firstTs)}::timestamptz, ${param(after.firstNs)}::smallint, ${param(after.kind)}::run_kind, ${param(after.id)})`)
+  }
+  return {
+    text: `SELECT run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count FROM runs
+      WHERE ${where.join(' AND ')}
+      ORDER BY first_ts DESC, first_ns DESC, run_kind DESC, run_id DESC
+      LIMIT ${param(limit)}`,
+    values
+  }
+}
+
+export class RunCatalog {
+  constructor (private readonly pool: pg.Pool) {}
+
+  /** Up to `limit` runs of the group after `after`, newest first. */
+  async list (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): Promise<RunRow[]> {
+    const { rows } = await this.pool.query<RunRow>({ ...runListStatement(group, filters, after, limit), rowMode: 'array' })
+    return rows
+  }
+}

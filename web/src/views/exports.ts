@@ -1,0 +1,137 @@
+// Exports: make an archive of the selected runs (or of every run with lines in a range) and follow the
+// group's exports as they build: status, a progress bar of runs written, the download link when READY, the
+// error when FAILED. The list refreshes itself, quickly while an export is building.
+import { describe, getJson, postJson, type ExportList, type ExportObject } from '../api.js'
+import { field, fill, h } from '../dom.js'
+import { announce, type Cleanup } from '../main.js'
+import { saveSelection, selectedRuns } from '../session.js'
+import { displayTime, fromInputValue } from '../time.js'
+
+const BUSY_REFRESH_MS = 1000
+const IDLE_REFRESH_MS = 10_000
+
+function statusCell (e: ExportObject): HTMLElement {
+  return h('span', { class: `badge badge-${e.status.toLowerCase()}` }, e.status === 'QUEUED' ? 'Building' : e.status === 'READY' ? 'Ready' : e.status === 'FAILED' ? 'Failed' : 'Expired')
+}
+
+function progressCell (e: ExportObject): HTMLElement {
+  const { runsWritten, totalExecutions } = e.progress
+  const label = `${runsWritten} of ${totalExecutions} run${totalExecutions === 1 ? '' : 's'} written`
+  return h('div', { class: 'progress' },
+    h('progress', { max: Math.max(totalExecutions, 1), value: e.status === 'READY' ? Math.max(totalExecutions, 1) : runsWritten, 'aria-label': label }),
+    h('span', {}, label))
+}
+
+function outcomeCell (e: ExportObject): HTMLElement | string {
+  if (e.status === 'READY' && e.downloadLink !== null) {
+    return h('span', {}, h('a', { href: e.downloadLink, download: `logs-export-${e.requestId}.tar.gz`, class: 'button' }, 'Download archive'),
+      e.expiresAt === null ? null : h('span', { class: 'hint' }, ` until ${displayTime(e.expiresAt)} UTC`))
+  }
+  if (e.status === 'FAILED') return h('span', { class: 'failure' }, e.errorMessage ?? 'The export failed.')
+  if (e.status === 'EXPIRED') return h('span', { class: 'hint' }, 'Expired: the archive was deleted. Request a new export.')
+  return h('span', { class: 'hint' }, 'Being built…')
+}
+
+function scopeOf (e: ExportObject): string {
+  const runs = [...(e.filters.deploymentIds ?? []), ...(e.filters.executionIds ?? [])]
+  const named = runs.length === 0 ? 'every run' : runs.length <= 3 ? runs.join(', ') : `${runs.slice(0, 3).join(', ')} and ${runs.length - 3} more`
+  const from = e.filters.start.startsWith('0001-') ? 'the earliest line' : displayTime(e.filters.start)
+  return `${named}; ${from} to ${displayTime(e.filters.end)}`
+}
+
+export function exportsView (main: HTMLElement): Cleanup {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let stopped = false
+  const selected = selectedRuns()
+  const known = new Map<string, string>()
+  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
+  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const chosen = h('ul', { class: 'chips', 'aria-label': 'Runs to export' })
+  const formError = h('div', { class: 'error', role: 'alert' })
+  const listError = h('div', { class: 'error', role: 'alert' })
+  const body = h('tbody')
+  const submit = h('button', { type: 'submit' }, 'Create export')
+
+  function showChosen (): void {
+    saveSelection(selected)
+    if (selected.size === 0) {
+      fill(chosen, h('li', { class: 'hint' }, 'No runs selected (select them on the Runs page): the export takes every run with lines in the range.'))
+      return
+    }
+    fill(chosen, ...[...selected].sort().map((key) => h('li', {}, key,
+      h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${key}`, onclick: () => { selected.delete(key); showChosen() } }, '×'))))
+  }
+
+  async function refresh (): Promise<void> {
+    clearTimeout(timer)
+    let busy = false
+    try {
+      const list = await getJson<ExportList>('/v2/lm/exports', { $top: '50' })
+      if (stopped) return
+      fill(listError)
+      fill(body, ...(list.resources.length === 0
+        ? [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No exports in this resource group yet.'))]
+        : list.resources.map((e) => h('tr', { 'data-export': e.requestId, 'data-status': e.status },
+          h('td', { class: 'time' }, displayTime(e.triggeredAt)),
+          h('td', {}, scopeOf(e)),
+          h('td', {}, statusCell(e)),
+          h('td', {}, progressCell(e)),
+          h('td', {}, outcomeCell(e))))))
+      for (const e of list.resources) {
+        const before = known.get(e.requestId)
+        if (before === 'QUEUED' && e.status !== 'QUEUED') announce(`Export of ${scopeOf(e)} is ${e.status === 'READY' ? 'ready to download' : e.status.toLowerCase()}.`)
+        known.set(e.requestId, e.status)
+      }
+      busy = list.resources.some((e) => e.status === 'QUEUED')
+    } catch (err) {
+      if (stopped) return
+      fill(listError, describe(err))
+    }
+    if (!stopped) timer = setTimeout(() => { refresh() }, busy ? BUSY_REFRESH_MS : IDLE_REFRESH_MS)
+  }
+
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-export' },
+    h('h2', { id: 'new-export' }, 'New export'),
+    chosen,
+    h('div', { class: 'filters' }, field('From (UTC; empty: the earliest line)', start), field('Until (UTC; empty: now)', end)),
+    formError,
+    h('div', { class: 'actions' }, submit))
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    fill(formError)
+    const deploymentIds = [...selected].filter((k) => k.startsWith('deployment/')).map((k) => k.slice('deployment/'.length))
+    const executionIds = [...selected].filter((k) => k.startsWith('execution/')).map((k) => k.slice('execution/'.length))
+    const filters = {
+      ...(deploymentIds.length > 0 ? { deploymentIds } : {}),
+      ...(executionIds.length > 0 ? { executionIds } : {}),
+      ...(start.value === '' ? {} : { start: fromInputValue(start.value) }),
+      ...(end.value === '' ? {} : { end: fromInputValue(end.value) })
+    }
+    if (Object.keys(filters).length === 0) {
+      fill(formError, 'Select runs on the Runs page, or give a time range: an export needs at least one of them.')
+      return
+    }
+    submit.disabled = true
+    postJson<ExportObject>('/v2/lm/exports', { filters }).then((created) => {
+      known.set(created.requestId, created.status)
+      announce(`Export requested: ${created.totalExecutions} run${created.totalExecutions === 1 ? '' : 's'}.`)
+      selected.clear()
+      showChosen()
+      return refresh()
+    }, (err: unknown) => { fill(formError, describe(err)) }).finally(() => { submit.disabled = false })
+  })
+
+  fill(main,
+    h('h1', {}, 'Exports'),
+    form,
+    h('h2', {}, 'Exports of this group'),
+    listError,
+    h('div', { class: 'table-scroll' },
+      h('table', { class: 'exports' },
+        h('caption', { class: 'visually-hidden' }, 'Exports, newest first'),
+        h('thead', {}, h('tr', {}, ...['Requested (UTC)', 'Runs and range', 'Status', 'Progress', 'Archive'].map((t) => h('th', { scope: 'col' }, t)))),
+        body)))
+  showChosen()
+  refresh()
+  return () => { stopped = true; clearTimeout(timer) }
+}
