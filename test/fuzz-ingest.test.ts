@@ -228,6 +228,12 @@ t.test('bytes that are not UTF-8 are a 400, not U+FFFD stored in their place', a
   }
 })
 
+t.test('a POST with no body and no Content-Type is a 400 on every ingest route, not a 500', async (t) => {
+  for (const url of ['/v2/lm/deployments/empty-0001/logs', '/v2/lm/executions/empty-0001/logs', '/v2/lm/logs', '/loki/api/v1/push']) {
+    expectError(t, await app.inject({ method: 'POST', url, headers }), 400, 'InvalidRequest', `${url}: 400`)
+  }
+})
+
 t.test('this file ran at least 2,000 generated cases (with fuzz-requests, 10,000 a run)', async (t) => {
   t.comment(`generated ingest cases: ${cases}`)
   t.ok(cases >= 2000, `${cases} cases`)
