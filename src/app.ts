@@ -8,7 +8,7 @@ import authPlugin from './plugins/auth.js'
 import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
-import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
+import errorHandlerPlugin, { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
@@ -53,12 +53,14 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     },
     routerOptions: { querystringParser: parseQueryString },
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     return503OnClosing: false,
     bodyLimit: 1024 * 1024
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
-  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // nosniff: a browser never reads a JSON or text answer (a log line may hold HTML) as another type.
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff') })
   // While closing: new requests get the contract's 503 (Fastify's own answer has another body), and
   // responses to requests already in flight end their connection, so the server need not wait out the
   // keep-alive timeout before it can close.

@@ -15,6 +15,9 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\
 /** The earliest instant stored: 0001-01-01T00:00:00Z (Date.UTC would map year 1 to 1901). */
 export const MIN_INSTANT: Instant = BigInt(new Date(0).setUTCFullYear(1, 0, 1)) * NS_PER_MS
 
+/** The latest instant stored: 9999-12-31T23:59:59.999999999Z (later years have no RFC 3339 form). */
+export const MAX_INSTANT: Instant = BigInt(Date.UTC(9999, 11, 31, 23, 59, 59, 999)) * NS_PER_MS + 999_999n
+
 export class TimestampError extends Error {}
 
 // What nearly every timestamp is: UTC with Z, 1970 or later. luxon validates at about 7 µs a timestamp,
@@ -57,6 +60,8 @@ export function parseRfc3339Calendar (text: string): Instant {
   }
   const ns = BigInt(whole.toMillis()) * NS_PER_MS + BigInt(fraction.padEnd(9, '0'))
   if (ns < MIN_INSTANT) throw new TimestampError('is before 0001-01-01T00:00:00Z')
+  // 9999-12-31T23:59:59-01:00 is in year 10000.
+  if (ns > MAX_INSTANT) throw new TimestampError('is after 9999-12-31T23:59:59.999999999Z')
   return ns
 }
 

@@ -16,9 +16,12 @@ export function mediaTypeOf (request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 }
 
-/** The body a parser of keepRawBodies handed over. */
+const NO_BODY = Buffer.alloc(0)
+
+/** The body a parser of keepRawBodies handed over; none at all (a POST without body or Content-Type) is empty. */
 export function rawBodyOf (request: FastifyRequest): Buffer {
   const body: unknown = request.body
+  if (body === undefined || body === null) return NO_BODY
   if (!Buffer.isBuffer(body)) throw new Error('ingest route without keepRawBodies')
   return body
 }

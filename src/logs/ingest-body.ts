@@ -1,5 +1,6 @@
 // Turns an ingest body into a validated batch, all or nothing: the first bad line rejects the request
 // with its index, before anything is stored.
+import { isUtf8 } from 'node:buffer'
 import { errors } from '../errors.js'
 import { NS_PER_SECOND, parseRfc3339, TimestampError, toStoredParts, type Instant } from '../time.js'
 import type { LogBatch, LogLine } from './model.js'
@@ -40,11 +41,16 @@ export function badItem (noun: 'Line' | 'Record', index: number, field: string |
 
 const badLine = (index: number, field: string | undefined, problem: string): Error => badItem('Line', index, field, problem)
 
+const LONE_SURROGATE = /\p{Surrogate}/u
+
 /** Why a text field cannot be stored, or null if it can; undefined and null are absent. */
 function textProblem (value: unknown, required: boolean, maxBytes: number): string | null {
   if (value === undefined || value === null) return required ? 'is required' : null
   if (typeof value !== 'string') return `must be a string, not ${Array.isArray(value) ? 'an array' : typeof value}`
   if (value.includes('\u0000')) return 'contains a NUL character, which cannot be stored'
+  // JSON's \uD800-style escapes can make half of a surrogate pair; UTF-8 has no form for it, and the
+  // database would get U+FFFD instead: refused, so what is read back is what was sent.
+  if (LONE_SURROGATE.test(value)) return 'contains an unpaired UTF-16 surrogate (\\uD800 to \\uDFFF), which is not Unicode text and cannot be stored'
   if (value.length > maxBytes / 3 && Buffer.byteLength(value) > maxBytes) return `is longer than ${maxBytes} bytes`
   return null
 }
@@ -126,10 +132,16 @@ export function parseLogBatch (rawLines: unknown[], limits: IngestLimits): LogBa
   return summarize(rawLines.map((raw, i) => lineOf(raw, i, limits)))
 }
 
+/** The body as text; bytes that are not UTF-8 would be stored as U+FFFD, so they reject the body. */
+function utf8Text (body: Buffer): string {
+  if (!isUtf8(body)) throw errors.invalidRequest('The body is not valid UTF-8 text. Nothing was stored.')
+  return body.toString('utf8')
+}
+
 /** Splits an NDJSON body into parsed values; a line that is not JSON rejects the body with its index. */
-export function parseNdjson (body: string): unknown[] {
+export function parseNdjson (body: Buffer): unknown[] {
   const values: unknown[] = []
-  for (const textLine of body.split('\n')) {
+  for (const textLine of utf8Text(body).split('\n')) {
     if (textLine.trim() === '') continue
     try {
       values.push(JSON.parse(textLine))
@@ -143,8 +155,9 @@ export function parseNdjson (body: string): unknown[] {
 /** Parses a JSON body kept as bytes (the bytes are hashed for Idempotency-Key). */
 export function parseJsonBody (body: Buffer): unknown {
   if (body.length === 0) throw errors.invalidRequest('The body is empty; send a JSON array of lines.')
+  const text = utf8Text(body)
   try {
-    return JSON.parse(body.toString('utf8'))
+    return JSON.parse(text)
   } catch (err) {
     throw errors.invalidRequest(`The body is not valid JSON (${(err as Error).message}). Nothing was stored.`)
   }

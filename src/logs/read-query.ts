@@ -1,7 +1,7 @@
 // Resolves a read request's parameters into a range: defaults, the `top`/`order` aliases SAP's Python
 // client sends, the checks that span several parameters, and a cursor's frozen range and filters.
 import { errors } from '../errors.js'
-import { NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
+import { MIN_INSTANT, NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
 import type { CursorState } from './cursor.js'
 import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from './model.js'
 
@@ -23,6 +23,8 @@ export interface ReadParameters {
   stream?: StreamName
   contains?: string
 }
+
+const maxInstant = (a: Instant, b: Instant): Instant => (a > b ? a : b)
 
 function oneOf<T> (name: string, dollar: T | undefined, plain: T | undefined): T | undefined {
   if (dollar !== undefined && plain !== undefined && dollar !== plain) {
@@ -91,7 +93,8 @@ function rangeOf (run: RunKey, params: ReadParameters, now: Instant, options: Re
     return { run, start: cursor.start, end: cursor.end, top, order: cursor.order, filters: cursor.filters, ...(cursor.after === undefined ? {} : { after: cursor.after }) }
   }
   const end = params.end ?? (options.follow ? FOLLOW_END : now)
-  const start = params.start ?? (params.end ?? now) - DEFAULT_SPAN
+  // The hour before an end in the first hour of year 1 starts where stored time starts.
+  const start = params.start ?? maxInstant(MIN_INSTANT, (params.end ?? now) - DEFAULT_SPAN)
   if (start > end) throw errors.invalidRequest('Query parameter start must not be after end.', { parameters: ['start', 'end'] })
   return { run, start, end, top, order: order ?? 'asc', filters: filtersOf(params) }
 }

@@ -1,4 +1,6 @@
 // Shapes every non-2xx answer into the contract's error body; 5xx bodies never carry internals.
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { errors, toApiError, type ApiError } from '../errors.js'
@@ -40,8 +42,33 @@ function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): voi
  * hook or error handler runs, so these answers get the error body and the request id here.
  */
 export function answerFrameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-request-id', request.id)
+  reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff')
   send(reply, request, toApiError(err))
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request\'s headers are larger than the service accepts.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time.']
+}
+
+/**
+ * Fastify's `clientErrorHandler`: Node's HTTP parser refused the bytes (a control character or a raw
+ * non-ASCII byte in the path, a malformed header) before there is a request; the answer still carries the
+ * contract's error body, with the path when the request line could be read.
+ */
+export function answerClientError (err: Error & { code?: string, rawPacket?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'The request is not valid HTTP: check the request line and headers for control characters or raw non-ASCII bytes (percent-encode them).']
+  // Typed as a JSON'd Buffer by Fastify; a Buffer at run time.
+  const requestLine = /^[A-Z]+ ([^ ?\r\n]*)/.exec(Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '')
+  const requestId = randomUUID()
+  const body = JSON.stringify({ error: { code: 'InvalidRequest', message, requestId, target: requestLine?.[1] ?? '' } })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 export default fp(async function errorHandler (app: FastifyInstance) {

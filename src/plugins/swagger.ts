@@ -1,4 +1,6 @@
-// The OpenAPI document, generated from the route schemas, and its UI at /documentation.
+// The OpenAPI document, generated from the route schemas, and its UI at /documentation behind the
+// security headers of @fastify/helmet (the API's JSON answers need none of them but nosniff, see app.ts).
+import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
@@ -6,6 +8,24 @@ import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 
 export const API_VERSION = '0.1.0'
+
+// What swagger-ui needs, as @fastify/swagger-ui's own staticCSP states it: its scripts and styles are files
+// under /documentation/static (no inline script), images may be data: URLs, and it fetches /documentation/json.
+// No upgrade-insecure-requests and no HSTS: the service is often reached over plain http (127.0.0.1:8080),
+// and HSTS for a host is the TLS proxy's decision.
+const DOCS_CSP = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'", "'unsafe-inline'"]
+}
 
 async function swaggerPlugin (app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -31,7 +51,15 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject
   })
-  await app.register(swaggerUi, { routePrefix: '/documentation' })
+  // In a context of its own, so helmet's hooks apply to the UI's routes only.
+  await app.register(async function documentationUi (docs) {
+    await docs.register(helmet, {
+      contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP },
+      strictTransportSecurity: false,
+      xFrameOptions: { action: 'deny' }
+    })
+    await docs.register(swaggerUi, { routePrefix: '/documentation' })
+  })
 }
 
 export default fp(swaggerPlugin, { name: 'swagger' })

@@ -2,7 +2,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
 import { buildApp } from '../../src/app.js'
 import { parseConfig, type Config } from '../../src/config.js'
@@ -19,11 +19,11 @@ export interface TestApp {
   databaseUrl: string
 }
 
-export async function buildTestApp (t: TestContext, opts: { env?: Record<string, string>, now?: () => Instant, databaseUrl?: string } = {}): Promise<TestApp> {
+export async function buildTestApp (t: TestContext, opts: { env?: Record<string, string>, now?: () => Instant, databaseUrl?: string, loggerInstance?: FastifyBaseLogger } = {}): Promise<TestApp> {
   const databaseUrl = opts.databaseUrl ?? await createTestDatabase(t)
   const dataDir = await mkdtemp(path.join(tmpdir(), 'run-logs-app-'))
   const config = parseConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...opts.env })
-  const app = await buildApp(config, { databaseUrl, now: opts.now })
+  const app = await buildApp(config, { databaseUrl, now: opts.now, loggerInstance: opts.loggerInstance })
   t.teardown(async () => { await app.close() })
   await app.ready()
   return { app, config, databaseUrl }

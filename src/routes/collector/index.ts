@@ -65,7 +65,7 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
   }, async (request, reply) => {
     const { body, limits, mapper, key } = begin(request, request.query.dedupe)
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
-    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body.toString('utf8')) : recordsOf(parseJsonBody(body))
+    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : recordsOf(parseJsonBody(body))
     checkLineCount(records.length, config.ingestMaxLines)
     mapRecords(records, fields, mapper, limits)
     const { runs, answer } = mapper.result()

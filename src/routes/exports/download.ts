@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { audit } from '../../audit.js'
 import { errors } from '../../errors.js'
 import { isExpired } from '../../export/view.js'
 import { NS_PER_SECOND } from '../../time.js'
@@ -21,6 +22,17 @@ export default async function downloadRoute (app: FastifyInstance): Promise<void
       params: requestIdParams,
       querystring: downloadQuery,
       response: { 200: z.unknown().meta({ description: 'The archive, application/gzip; its sha256 in X-Archive-Sha256.' }), 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 410: errorResponse }
+    },
+    // Every refusal (altered link, expired, unknown, not ready, malformed) is an audit event too.
+    onError: async (request, _reply, err) => {
+      const params = request.params as { requestId?: unknown } | undefined
+      const query = request.query as { group?: unknown } | undefined
+      audit(request, 'export.download_refused', {
+        exportId: String(params?.requestId ?? ''),
+        group: String(query?.group ?? ''),
+        status: err.statusCode ?? 500,
+        reason: err.message
+      })
     }
   }, async (request, reply) => {
     const { requestId } = request.params
@@ -42,7 +54,7 @@ export default async function downloadRoute (app: FastifyInstance): Promise<void
       request.log.error({ exportId: requestId, path: row.archivePath }, 'a READY export\'s archive is missing; EXPORT_DIR must be shared by all replicas')
       throw errors.internal()
     }
-    request.log.info({ exportId: requestId, bytes: size }, 'export downloaded')
+    audit(request, 'export.downloaded', { exportId: requestId, group, bytes: size, sha256: row.archiveSha256 })
     return await reply
       .type('application/gzip')
       .header('content-length', size)

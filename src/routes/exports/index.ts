@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { audit } from '../../audit.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { isExpired } from '../../export/view.js'
@@ -51,7 +52,12 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
     if (result.kind === 'too-many-runs') {
       throw errors.invalidRequest(`The filters match more than ${result.limit} runs, the most one export holds: narrow the range or list fewer runs.`, { limit: result.limit })
     }
-    request.log.info({ exportId: requestId, runs: result.row.totalExecutions }, 'export requested')
+    audit(request, 'export.created', {
+      exportId: requestId,
+      group: request.resourceGroup,
+      runs: result.row.totalExecutions,
+      filters: { deploymentIds: filters.deploymentIds ?? null, executionIds: filters.executionIds ?? null, start: formatInstant(start), end: formatInstant(end) }
+    })
     app.exports.worker.wake()
     return await reply.code(202).header('location', `/v2/lm/exports/${requestId}`).send(await app.exports.view(result.row))
   })

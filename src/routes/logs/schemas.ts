@@ -30,6 +30,10 @@ const topParam = (max: number) => {
 
 const orderParam = z.enum(['asc', 'desc'], { error: 'must be asc or desc' })
 
+// Postgres text cannot hold NUL: a filter with one could match nothing, and the driver would fail on it.
+const noNul = (value: string): boolean => !value.includes('\u0000')
+const NO_NUL = { error: 'must not contain a NUL character' }
+
 const FILTER_MAX = 253
 const CONTAINS_MAX = 1024
 
@@ -43,13 +47,13 @@ export const logsQuery = (streamMaxLines: number) => z.strictObject({
   order: orderParam.optional().meta({ description: 'Same as $order.' }),
   cursor: z.string().min(1).max(4096, { error: 'is not a cursor this service made' }).optional()
     .meta({ description: 'data.nextCursor of the previous page: continues with the same range, order and filters.' }),
-  container: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).optional()
+  container: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).refine(noNul, NO_NUL).optional()
     .meta({ description: 'Only lines of this container (exact).' }),
-  pod: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).optional()
+  pod: z.string().max(FILTER_MAX, { error: `must be at most ${FILTER_MAX} characters` }).refine(noNul, NO_NUL).optional()
     .meta({ description: 'Only lines of this pod (exact).' }),
   stream: z.enum(['stdout', 'stderr'], { error: 'must be stdout or stderr' }).optional()
     .meta({ description: 'Only lines of this stream.' }),
-  contains: z.string().min(1, { error: 'must not be empty' }).max(CONTAINS_MAX, { error: `must be at most ${CONTAINS_MAX} characters` }).optional()
+  contains: z.string().min(1, { error: 'must not be empty' }).max(CONTAINS_MAX, { error: `must be at most ${CONTAINS_MAX} characters` }).refine(noNul, NO_NUL).optional()
     .meta({ description: 'Only lines whose msg contains this text (case-sensitive).' }),
   follow: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
     .meta({ description: 'true: keep the response open and send new lines as they are written (SSE, NDJSON or text).' })

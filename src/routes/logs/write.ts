@@ -40,7 +40,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       const run = runKeyOf(route, request, reply)
       const limits = ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes)
       const body = rawBodyOf(request)
-      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body.toString('utf8')) : linesOf(parseJsonBody(body))
+      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : linesOf(parseJsonBody(body))
       checkLineCount(raw.length, config.ingestMaxLines)
       const batch = parseLogBatch(raw, limits)
       const accepted = batch?.lines.length ?? 0
