@@ -8,6 +8,9 @@ import authPlugin from './plugins/auth.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerFrameworkError } from './plugins/error-handler.js'
+import loadSheddingPlugin from './plugins/load-shedding.js'
+import metricsPlugin from './plugins/metrics.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
@@ -68,6 +71,10 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)
   await app.register(authPlugin, { config })
+  // Before every route, so each route registered after them is measured, shed and limited.
+  await app.register(metricsPlugin, { config })
+  await app.register(loadSheddingPlugin, { config })
+  await app.register(rateLimitPlugin, { config })
   await app.register(databasePlugin, {
     config,
     databaseUrl: options.databaseUrl,

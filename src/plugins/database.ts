@@ -15,6 +15,8 @@ declare module 'fastify' {
     partitions: Partitions
     /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
     now: () => Instant
+    /** The app's connection pools by name (watched by /metrics); plugins with a pool of their own add it. */
+    pools: Map<string, pg.Pool>
   }
 }
 
@@ -30,6 +32,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   const pool: pg.Pool = createPool(opts.databaseUrl, config.databasePoolSize)
   const partitions = new Partitions(pool, (err) => { app.log.warn({ err }, 'analyze of a partition failed') })
   app.decorate('now', opts.now)
+  app.decorate('pools', new Map([['main', pool]]))
   app.decorate('partitions', partitions)
   const store = new LogStore(pool, partitions)
   app.decorate('store', store)
