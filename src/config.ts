@@ -78,7 +78,7 @@ const envSchema = z.object({
     .transform((v) => (v === undefined ? defaultHeapLimitMiB() : Number(v))).pipe(z.number().int().min(0).max(1024 * 1024)),
   PRESSURE_MAX_RSS_MIB: intSetting(0, 0, 1024 * 1024),
   PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT: intSetting(0, 0, 100),
-  PRESSURE_SAMPLE_INTERVAL_MS: intSetting(1000, 10, 60_000),
+  PRESSURE_SAMPLE_INTERVAL_MS: intSetting(1000, 100, 60_000),
   PRESSURE_RETRY_AFTER_SECONDS: intSetting(10, 1, 3600),
   METRICS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
