@@ -1,5 +1,7 @@
 // Builds the service from a parsed config; it never listens (server.ts does, tests inject).
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
@@ -64,7 +66,15 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // responses to requests already in flight end their connection, so the server need not wait out the
   // keep-alive timeout before it can close.
   let closing = false
-  app.addHook('preClose', async () => { closing = true })
+  // A connection that never carried a request (a client's pool opens them ahead of need) is not idle to
+  // Node, so server.close() would wait for it until headersTimeout: while closing, such connections end.
+  const unused = new Set<Socket>()
+  app.server.on('connection', (socket: Socket) => { unused.add(socket); socket.once('close', () => unused.delete(socket)) })
+  app.server.on('request', (request: IncomingMessage) => { unused.delete(request.socket) })
+  app.addHook('preClose', async () => {
+    closing = true
+    for (const socket of unused) socket.destroy()
+  })
   app.addHook('onRequest', async () => { if (closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1) })
   app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
 
