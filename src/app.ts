@@ -77,6 +77,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   })
   app.addHook('onRequest', async () => { if (closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1) })
   app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+  // A response that began before the close (a long read) keeps its connection alive after it ends, and
+  // server.close() closed idle connections only once: close them again as each response finishes.
+  app.addHook('onResponse', async () => { if (closing) setImmediate(() => { app.server.closeIdleConnections() }) })
 
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)
