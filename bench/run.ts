@@ -5,7 +5,8 @@ const BENCHMARKS: Record<string, string> = {
   ingest: './ingest.js',
   tail: './tail.js',
   stream: './stream.js',
-  plans: './plans.js'
+  plans: './plans.js',
+  soak: './soak.js'
 }
 const name = process.argv[2] ?? 'read'
 const module = BENCHMARKS[name]

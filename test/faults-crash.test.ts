@@ -26,9 +26,9 @@ t.test('SIGKILL under concurrent writes: acknowledged lines survive, refused one
   const runOf = (client: number, batch: number): string => batch % 2 === 0 ? `e-crash-shared-${batch % 4}` : `e-crash-own-${client}`
 
   const outcomes: Outcome[] = []
-  let writing = true
+  const state = { writing: true }
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
-    for (let batch = 0; writing; batch++) {
+    for (let batch = 0; state.writing; batch++) {
       const lines = batchLines('crash', client, batch, BATCH, at + batch * BATCH)
       // Every fifth batch has a bad line at its end: 400, and nothing of it may be stored.
       if (batch % 5 === 4) lines[BATCH - 1] = { timestamp: 'not a time', msg: lines[BATCH - 1]?.msg ?? '' }
@@ -42,7 +42,7 @@ t.test('SIGKILL under concurrent writes: acknowledged lines survive, refused one
   first.child.kill('SIGKILL')
   await first.exited
   await sleep(200)
-  writing = false
+  state.writing = false
   await Promise.all(clients)
 
   const acked = outcomes.filter((o) => o.status !== undefined && o.status >= 200 && o.status < 300)

@@ -57,10 +57,10 @@ t.test('a database outage: 503 Unavailable while it lasts, recovery without a re
   // Clients write batches and read pages without pause, each request recorded with the time it was sent.
   const outcomes: Outcome[] = []
   const reads: Array<{ status?: number, code?: string, retryAfter?: string | null, sentAt: number }> = []
-  let loading = true
-  t.teardown(() => { loading = false })
+  const load = { on: true }
+  t.teardown(() => { load.on = false })
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
-    for (let batch = 0; loading; batch++) {
+    for (let batch = 0; load.on; batch++) {
       outcomes.push(await postBatch(runUrl(client), headers, client, batch, batchLines('outage', client, batch, 50, at + batch * 50)))
       const sentAt = Date.now()
       try {
@@ -115,7 +115,7 @@ t.test('a database outage: 503 Unavailable while it lasts, recovery without a re
   t.equal(ready, 200, `ready again ${Date.now() - upAt} ms after the database was started again`)
   const readyAt = Date.now()
   await sleep(1000)
-  loading = false
+  load.on = false
   await Promise.all(clients)
   t.equal(service.child.exitCode, null, 'the same process, never restarted')
 
@@ -140,7 +140,7 @@ t.test('a database outage: 503 Unavailable while it lasts, recovery without a re
   t.ok(refused.every((o) => o.markers.every((m) => !stored.has(m))), `none of the ${refused.length} refused batches stored`)
 
   // The LISTEN connection came back: the tail opened before the outage sees a line written after it.
-  const last = await post(`/v2/lm/executions/e-outage-0/logs`, [{ timestamp: new Date().toISOString(), msg: 'after the outage' }])
+  const last = await post('/v2/lm/executions/e-outage-0/logs', [{ timestamp: new Date().toISOString(), msg: 'after the outage' }])
   t.equal(last.status, 200)
   for (let i = 0; i < 100 && !tailed.includes('after the outage'); i++) await sleep(50)
   t.match(tailed, /after the outage/, 'the tail opened before the outage gets new lines')

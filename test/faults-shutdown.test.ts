@@ -36,10 +36,10 @@ t.test('SIGTERM under load: in-flight requests complete, new ones are refused, e
   // The load: clients writing batches and reading pages without pause.
   const outcomes: Outcome[] = []
   const reads: Array<{ status?: number, code?: string, sentAt: number, answeredAt: number }> = []
-  let loading = true
-  t.teardown(() => { loading = false })
+  const load = { on: true }
+  t.teardown(() => { load.on = false })
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
-    for (let batch = 0; loading; batch++) {
+    for (let batch = 0; load.on; batch++) {
       const outcome = await postBatch(`${base}/v2/lm/executions/e-load-${client}/logs`, headers, client, batch, batchLines('load', client, batch, 200, at + batch * 200))
       outcomes.push(outcome)
       const sentAt = Date.now()
@@ -97,7 +97,7 @@ t.test('SIGTERM under load: in-flight requests complete, new ones are refused, e
   const exitedAfter = Date.now() - signalAt
   t.equal(code, 0, 'exit code 0')
   t.ok(exitedAfter < GRACE_SECONDS * 1000, `exited ${exitedAfter} ms after the signal, within SHUTDOWN_GRACE_SECONDS`)
-  loading = false
+  load.on = false
   await Promise.all(clients)
 
   // The load's requests: before the signal all succeeded; after it each succeeded (in flight) or was refused.
