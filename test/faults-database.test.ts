@@ -11,11 +11,32 @@ import t from 'tap'
 import { startServiceProcess } from '../scripts/service-process.js'
 import { freePort } from '../scripts/temporary-postgres.js'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js'
+import { toApiError } from '../src/errors.js'
 import { migrate } from '../src/store/migrate.js'
 import { authHeaders, TEST_SECRET } from './helpers/app.js'
 import { batchLines, expectFetchError, postBatch, sleep, type Outcome } from './helpers/load.js'
 
 const CLIENTS = 4
+
+t.test('what pg says when the database is away is Unavailable (503 with Retry-After), anything else stays a 500', async (t) => {
+  const pgError = (code: string, message: string): Error => Object.assign(new Error(message), { code })
+  const away: Array<[string, Error]> = [
+    ['connection refused', pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
+    ['admin shutdown', pgError('57P01', 'terminating connection due to administrator command')],
+    ['starting up', pgError('57P03', 'the database system is starting up')],
+    ['connection failure', pgError('08006', 'connection failure')],
+    ['cannot connect', pgError('08001', 'could not connect')],
+    ['pool connect timeout', new Error('timeout exceeded when trying to connect')],
+    ['connection dropped', new Error('Connection terminated unexpectedly')],
+    ['a client broken earlier', new Error('Client has encountered a connection error and is not queryable')]
+  ]
+  for (const [label, err] of away) {
+    const apiError = toApiError(err)
+    t.match(apiError, { statusCode: 503, code: 'Unavailable' }, label)
+    t.ok(Number(apiError.headers?.['retry-after']) >= 1, `${label}: Retry-After`)
+  }
+  t.match(toApiError(pgError('42P01', 'relation "x" does not exist')), { statusCode: 500, code: 'InternalError' }, 'a broken query is not an outage')
+})
 
 t.test('a database outage: 503 Unavailable while it lasts, recovery without a restart', async (t) => {
   const pgDir = await mkdtemp(path.join(tmpdir(), 'run-logs-outage-pg-'))
