@@ -52,9 +52,12 @@ export async function benchDatabase (keep?: string): Promise<BenchDatabase> {
   }
 }
 
+/** Rate limits off: one token drives every connection of a benchmark. */
+export const NO_RATE_LIMITS = { RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_WRITES_PER_MINUTE: '0', RATE_LIMIT_EXPORTS_PER_MINUTE: '0' }
+
 /** Starts the service as a separate process, so the load generator does not share its event loop. */
 export async function startService (databaseUrl: string, settings: Record<string, string> = {}, entry?: string[]): Promise<ServiceProcess> {
-  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...settings }, { echo: true, ...(entry === undefined ? {} : { entry }) })
+  return await startServiceProcess({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...settings }, { echo: true, ...(entry === undefined ? {} : { entry }) })
 }
 
 /** A process's resident memory now and at its peak (VmRSS, VmHWM in /proc/<pid>/status), in MiB. */

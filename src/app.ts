@@ -1,5 +1,7 @@
 // Builds the service from a parsed config; it never listens (server.ts does, tests inject).
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
@@ -9,6 +11,9 @@ import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
+import loadSheddingPlugin from './plugins/load-shedding.js'
+import metricsPlugin from './plugins/metrics.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
@@ -65,13 +70,28 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // responses to requests already in flight end their connection, so the server need not wait out the
   // keep-alive timeout before it can close.
   let closing = false
-  app.addHook('preClose', async () => { closing = true })
+  // A connection that never carried a request (a client's pool opens them ahead of need) is not idle to
+  // Node, so server.close() would wait for it until headersTimeout: while closing, such connections end.
+  const unused = new Set<Socket>()
+  app.server.on('connection', (socket: Socket) => { unused.add(socket); socket.once('close', () => unused.delete(socket)) })
+  app.server.on('request', (request: IncomingMessage) => { unused.delete(request.socket) })
+  app.addHook('preClose', async () => {
+    closing = true
+    for (const socket of unused) socket.destroy()
+  })
   app.addHook('onRequest', async () => { if (closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1) })
   app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+  // A response that began before the close (a long read) keeps its connection alive after it ends, and
+  // server.close() closed idle connections only once: close them again as each response finishes.
+  app.addHook('onResponse', async () => { if (closing) setImmediate(() => { app.server.closeIdleConnections() }) })
 
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)
   await app.register(authPlugin, { config })
+  // Before every route, so each route registered after them is measured, shed and limited.
+  await app.register(metricsPlugin, { config })
+  await app.register(loadSheddingPlugin, { config })
+  await app.register(rateLimitPlugin, { config })
   await app.register(databasePlugin, {
     config,
     databaseUrl: options.databaseUrl,

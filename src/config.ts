@@ -1,5 +1,6 @@
 // Every setting is an environment variable, parsed once here; a bad value stops the start naming it.
 import path from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
 
 const intSetting = (fallback: number, min: number, max: number) =>
@@ -68,8 +69,27 @@ const envSchema = z.object({
   STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
   FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
   FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
-  FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600)
+  FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600),
+  // Load and operations (docs/operations.md): per-process limits, load shedding, metrics, shutdown.
+  RATE_LIMIT_READS_PER_MINUTE: intSetting(6000, 0, 10_000_000),
+  RATE_LIMIT_WRITES_PER_MINUTE: intSetting(30_000, 0, 10_000_000),
+  RATE_LIMIT_EXPORTS_PER_MINUTE: intSetting(300, 0, 10_000_000),
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: intSetting(1000, 0, 600_000),
+  PRESSURE_MAX_HEAP_USED_MIB: z.string().trim().regex(/^\d+$/, 'must be a whole number').optional()
+    .transform((v) => (v === undefined ? defaultHeapLimitMiB() : Number(v))).pipe(z.number().int().min(0).max(1024 * 1024)),
+  PRESSURE_MAX_RSS_MIB: intSetting(0, 0, 1024 * 1024),
+  PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT: intSetting(0, 0, 100),
+  PRESSURE_SAMPLE_INTERVAL_MS: intSetting(1000, 100, 60_000),
+  PRESSURE_RETRY_AFTER_SECONDS: intSetting(10, 1, 3600),
+  METRICS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  SHUTDOWN_GRACE_SECONDS: intSetting(10, 1, 3600)
 })
+
+/** Past 90% of V8's heap limit (--max-old-space-size) a process is close to dying of it: shed load first. */
+function defaultHeapLimitMiB (): number {
+  return Math.floor(getHeapStatistics().heap_size_limit * 0.9 / (1024 * 1024))
+}
 
 export type Env = z.input<typeof envSchema>
 
@@ -127,6 +147,25 @@ export interface Config {
   followMaxSeconds: number
   followMaxPerGroup: number
   followHeartbeatSeconds: number
+  // Load and operations (docs/operations.md)
+  /** Requests per minute per token subject and resource group, in this process; 0 turns a limit off. */
+  rateLimit: { readsPerMinute: number, writesPerMinute: number, exportsPerMinute: number }
+  /** Load shedding (503) past any threshold; 0 turns a check off. */
+  pressure: {
+    maxEventLoopDelayMs: number
+    maxHeapUsedBytes: number
+    maxRssBytes: number
+    /** 0..1 */
+    maxEventLoopUtilization: number
+    sampleIntervalMs: number
+    retryAfterSeconds: number
+  }
+  metrics: {
+    enabled: boolean
+    /** Set: GET /metrics wants `Authorization: Bearer <token>`. */
+    token?: string
+  }
+  shutdownGraceSeconds: number
 }
 
 /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
@@ -149,6 +188,8 @@ function defaultBaseUrl (host: string, port: number): string {
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
   return `http://${name}:${port}`
 }
+
+const MIB = 1024 * 1024
 
 export class ConfigError extends Error {}
 
@@ -220,6 +261,21 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     streamMaxLines: e.STREAM_MAX_LINES,
     followMaxSeconds: e.FOLLOW_MAX_SECONDS,
     followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
-    followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS
+    followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS,
+    rateLimit: {
+      readsPerMinute: e.RATE_LIMIT_READS_PER_MINUTE,
+      writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE,
+      exportsPerMinute: e.RATE_LIMIT_EXPORTS_PER_MINUTE
+    },
+    pressure: {
+      maxEventLoopDelayMs: e.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: e.PRESSURE_MAX_HEAP_USED_MIB * MIB,
+      maxRssBytes: e.PRESSURE_MAX_RSS_MIB * MIB,
+      maxEventLoopUtilization: e.PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT / 100,
+      sampleIntervalMs: e.PRESSURE_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: e.PRESSURE_RETRY_AFTER_SECONDS
+    },
+    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS
   }
 }

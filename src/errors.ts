@@ -103,5 +103,7 @@ export function isDatabaseUnavailable (err: unknown): boolean {
   const e = err as { code?: unknown, message?: unknown }
   if (typeof e?.code === 'string' && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_NET.has(e.code))) return true
   const message = typeof e?.message === 'string' ? e.message : ''
-  return message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated')
+  // pg's words for a connection that timed out, dropped, or broke earlier while its client was checked out.
+  return message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated') ||
+    message.includes('is not queryable')
 }

@@ -18,7 +18,7 @@ async function main (config: Config): Promise<void> {
     const applied = await migrate(databaseUrl)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')
     const app = await buildApp(config, { databaseUrl, loggerInstance: log })
-    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    closeWithGrace({ delay: config.shutdownGraceSeconds * 1000 }, async ({ signal, err }) => {
       if (err !== undefined) log.error({ err }, 'closing after an error')
       else log.info({ signal }, 'closing')
       await app.close()

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import t from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
 import { runEntryPoint } from './helpers/process.js'
@@ -77,6 +78,34 @@ t.test('reading settings: defaults and values', async (t) => {
   t.equal(defaults.followHeartbeatSeconds, 15)
   const set = parseConfig({ CURSOR_SECRET: SECRET, STREAM_MAX_LINES: '20000', FOLLOW_MAX_SECONDS: '60', FOLLOW_MAX_PER_GROUP: '2', FOLLOW_HEARTBEAT_SECONDS: '5' })
   t.same([set.cursorSecret, set.streamMaxLines, set.followMaxSeconds, set.followMaxPerGroup, set.followHeartbeatSeconds], [SECRET, 20000, 60, 2, 5])
+})
+
+t.test('load and operations settings: defaults and values', async (t) => {
+  const defaults = parseConfig({})
+  t.same(defaults.rateLimit, { readsPerMinute: 6000, writesPerMinute: 30_000, exportsPerMinute: 300 }, 'RATE_LIMIT_* per subject and group')
+  t.equal(defaults.pressure.maxEventLoopDelayMs, 1000)
+  t.equal(defaults.pressure.maxHeapUsedBytes, Math.floor(getHeapStatistics().heap_size_limit * 0.9 / 2 ** 20) * 2 ** 20, '90% of the V8 heap limit')
+  t.match(defaults.pressure, { maxRssBytes: 0, maxEventLoopUtilization: 0, sampleIntervalMs: 1000, retryAfterSeconds: 10 })
+  t.same(defaults.metrics, { enabled: true, token: undefined })
+  t.equal(defaults.shutdownGraceSeconds, 10)
+  const set = parseConfig({
+    RATE_LIMIT_READS_PER_MINUTE: '0',
+    RATE_LIMIT_WRITES_PER_MINUTE: '10',
+    RATE_LIMIT_EXPORTS_PER_MINUTE: '2',
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+    PRESSURE_MAX_HEAP_USED_MIB: '512',
+    PRESSURE_MAX_RSS_MIB: '1024',
+    PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT: '98',
+    PRESSURE_SAMPLE_INTERVAL_MS: '250',
+    PRESSURE_RETRY_AFTER_SECONDS: '3',
+    METRICS_ENABLED: 'false',
+    METRICS_TOKEN: 'a-token-for-prometheus',
+    SHUTDOWN_GRACE_SECONDS: '30'
+  })
+  t.same(set.rateLimit, { readsPerMinute: 0, writesPerMinute: 10, exportsPerMinute: 2 })
+  t.same(set.pressure, { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 512 * 2 ** 20, maxRssBytes: 1024 * 2 ** 20, maxEventLoopUtilization: 0.98, sampleIntervalMs: 250, retryAfterSeconds: 3 })
+  t.same(set.metrics, { enabled: false, token: 'a-token-for-prometheus' })
+  t.equal(set.shutdownGraceSeconds, 30)
 })
 
 t.test('dev mode when no AUTH_* is set', async (t) => {
@@ -163,7 +192,14 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['STREAM_MAX_LINES', { STREAM_MAX_LINES: '100' }],
     ['FOLLOW_MAX_SECONDS', { FOLLOW_MAX_SECONDS: '0' }],
     ['FOLLOW_MAX_PER_GROUP', { FOLLOW_MAX_PER_GROUP: 'many' }],
-    ['FOLLOW_HEARTBEAT_SECONDS', { FOLLOW_HEARTBEAT_SECONDS: '0' }]
+    ['FOLLOW_HEARTBEAT_SECONDS', { FOLLOW_HEARTBEAT_SECONDS: '0' }],
+    ['RATE_LIMIT_READS_PER_MINUTE', { RATE_LIMIT_READS_PER_MINUTE: 'lots' }],
+    ['PRESSURE_MAX_HEAP_USED_MIB', { PRESSURE_MAX_HEAP_USED_MIB: '-1' }],
+    ['PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT', { PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT: '101' }],
+    ['PRESSURE_SAMPLE_INTERVAL_MS', { PRESSURE_SAMPLE_INTERVAL_MS: '10' }],
+    ['METRICS_ENABLED', { METRICS_ENABLED: 'yes' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+    ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

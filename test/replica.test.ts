@@ -74,7 +74,7 @@ t.test('GET reads are served by the replica, ingest by the primary', async (t) =
   t.equal(primary.lineCopies, 1, 'the primary took the lines')
   t.equal(primary.runUpserts, 1, 'and the run')
   t.equal(standby.lineCopies + standby.runUpserts, 0, 'the standby took no write')
-  await t.rejects(app.pools.read.query('SELECT log_lines_ensure_partition(current_date)'), { code: '25006' }, 'the read pool is a read-only server')
+  await t.rejects((app.pools.get('read') as pg.Pool).query('SELECT log_lines_ensure_partition(current_date)'), { code: '25006' }, 'the read pool is a read-only server')
 })
 
 t.test('a lagging replica serves the lines it has replayed, never a false 404, and tails read the primary', { timeout: 30_000 }, async (t) => {

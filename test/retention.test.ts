@@ -70,7 +70,7 @@ t.test('a day past LOG_RETENTION_DAYS is dropped whole, once, with its runs\' co
 
   nowMs = T0 + 10 * DAY
   // Two replicas' upkeep at once: each day is dropped by one of them and counted once.
-  const another = new Partitions(app.pools.primary)
+  const another = new Partitions(app.pools.get('primary') as pg.Pool)
   const results = await Promise.all([
     app.partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays),
     another.maintain(nowMs, config.partitionsAheadDays, config.retentionDays)

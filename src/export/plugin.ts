@@ -42,6 +42,7 @@ async function exportPlugin (app: FastifyInstance, opts: ExportOptions): Promise
   const settings = config.exports
   // Its own small pool: a long build holds a connection per batch and must not starve the API's reads.
   const pool = createPool(opts.databaseUrl, settings.workers + 2)
+  app.pools.set('exports', pool)
   const jobs = new ExportJobs(pool)
   const queue = new ExportQueue(pool)
   const links = new LinkSigner(config.publicBaseUrl, lazySecret(settings.linkSecret, config.dataDir, EXPORT_LINK_SECRET_FILE))

@@ -14,13 +14,16 @@ import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.j
 declare module 'fastify' {
   interface FastifyInstance {
     store: LogStore
-    /** `read` serves GET traffic: the replica at DATABASE_READ_URL when set, else the primary (docs/scaling.md). */
-    pools: { primary: pg.Pool, read: pg.Pool }
     /** The run listing (GET /v2/lm/runs). */
     runs: RunCatalog
     partitions: Partitions
     /** The service's clock, in nanoseconds since the epoch; tests inject their own. */
     now: () => Instant
+    /**
+     * The app's connection pools by name, watched by /metrics: `primary`, `read` (the replica at
+     * DATABASE_READ_URL, only when set; GET traffic uses it, docs/scaling.md) and those plugins add (`exports`).
+     */
+    pools: Map<string, pg.Pool>
   }
 }
 
@@ -35,9 +38,9 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   const { config } = opts
   const pool: pg.Pool = createPool(opts.databaseUrl, config.databasePoolSize)
   const readPool: pg.Pool = config.databaseReadUrl === undefined ? pool : createPool(config.databaseReadUrl, config.databasePoolSize)
-  app.decorate('pools', { primary: pool, read: readPool })
   const partitions = new Partitions(pool, (err) => { app.log.warn({ err }, 'analyze of a partition failed') })
   app.decorate('now', opts.now)
+  app.decorate('pools', new Map(readPool === pool ? [['primary', pool]] : [['primary', pool], ['read', readPool]]))
   app.decorate('partitions', partitions)
   const store = new LogStore(pool, partitions, readPool)
   app.decorate('store', store)

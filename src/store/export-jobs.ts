@@ -184,4 +184,10 @@ export class ExportJobs {
     const count = rows[0]?.total ?? (await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exports WHERE resource_group = $1', [group])).rows[0]?.n ?? 0
     return { count, rows: rows.map(toRow) }
   }
+
+  /** Exports of every group by status, for /metrics: a handful of rows a day per group, counted whole. */
+  async countByStatus (): Promise<Map<JobStatus, number>> {
+    const { rows } = await this.pool.query<{ status: JobStatus, n: number }>('SELECT status, count(*)::int AS n FROM exports GROUP BY status')
+    return new Map(rows.map((r) => [r.status, r.n]))
+  }
 }

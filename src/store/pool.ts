@@ -18,5 +18,10 @@ export function createPool (connectionString: string, max: number): pg.Pool {
   })
   // An idle client's connection dropping must not crash the process; the next query reconnects.
   pool.on('error', () => undefined)
+  // pg-pool listens for a client's errors only while it is idle: a connection that drops while a client is
+  // checked out between two queries of a transaction (the database restarting) would emit an 'error' nobody
+  // hears and crash the process. The query in flight, if any, fails by itself (503), and a broken client is
+  // discarded when it is released.
+  pool.on('connect', (client) => { client.on('error', () => undefined) })
   return pool
 }

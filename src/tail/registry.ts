@@ -34,6 +34,11 @@ export class TailRegistry extends EventEmitter {
     })
   }
 
+  /** Tails open in this process (for /metrics). */
+  get open (): number {
+    return this.ends.size
+  }
+
   /** Takes a place for a tail in the group, or answers 429 when the group has FOLLOW_MAX_PER_GROUP already. */
   reserve (group: string): Registration {
     if (this.closing) throw errors.unavailable('The service is shutting down; retry shortly.', 1)

@@ -2,6 +2,7 @@
 // every line committed since, in seq order. Sequence numbers of a run become visible in increasing order
 // (ingest holds the run's row lock until commit), so following seq > last misses nothing, even a line
 // whose timestamp is older than lines already sent.
+import { isDatabaseUnavailable } from '../errors.js'
 import type { CursorState } from '../logs/cursor.js'
 import type { LogRange } from '../logs/model.js'
 import { cursorStateOf, positionOf } from '../logs/read-stream.js'
@@ -10,6 +11,8 @@ import type { LinesCommitted } from '../store/line-notifications.js'
 import type { Instant } from '../time.js'
 
 export const TAIL_BATCH = 2000
+/** How soon a tail reads again after the database did not answer. */
+const RETRY_MS = 1000
 
 export interface TailOutput {
   /** Writes the rows (each with the cursor state that continues after it); resolves when more may be written. */
@@ -87,16 +90,32 @@ export class Tail {
       const since = this.unbounded ? undefined : this.since
       this.since = undefined
       this.unbounded = false
-      for (;;) {
-        const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
-        if (this.stopped) return
-        await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row[6]) + 1n, following: true }))
-        const last = rows[rows.length - 1]
-        if (rows.length < TAIL_BATCH || last === undefined) break
-        this.watermark = BigInt(last[6]) + 1n
+      try {
+        for (;;) {
+          const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
+          if (this.stopped) return
+          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row[6]) + 1n, following: true }))
+          const last = rows[rows.length - 1]
+          if (rows.length < TAIL_BATCH || last === undefined) break
+          this.watermark = BigInt(last[6]) + 1n
+        }
+        this.watermark = to
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err
+        // The database is down for a while (a restart): the tail stays open and reads again from where it
+        // stands, over the whole range, once it answers.
+        this.unbounded = true
+        await this.pause(RETRY_MS)
       }
-      this.watermark = to
     }
+  }
+
+  /** Waits `ms`, or less if a notification or stop comes first. */
+  private async pause (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.wake = () => { clearTimeout(timer); resolve() }
+    })
   }
 
   /** The lines in range with seq < watermark, in (ts, ts_ns, seq) order, after the cursor's position if any. */
