@@ -44,9 +44,9 @@ t.test('after traffic, /metrics counts requests by route and status, lines in an
   t.equal(sample(text, 'runlogs_lines_served_total{kind="execution"}'), 40, 'a page of 10 (its look-ahead line not counted) and a stream of 30')
   t.equal(sample(text, 'runlogs_export_jobs{status="QUEUED"}'), 1)
   t.equal(sample(text, 'runlogs_export_jobs{status="READY"}'), 0)
-  t.ok((sample(text, 'runlogs_db_pool_connections{pool="main"}') ?? 0) >= 1, 'the main pool holds connections')
+  t.ok((sample(text, 'runlogs_db_pool_connections{pool="primary"}') ?? 0) >= 1, 'the primary pool holds connections')
   t.type(sample(text, 'runlogs_db_pool_idle_connections{pool="exports"}'), 'number', 'the export pool is watched too')
-  t.equal(sample(text, 'runlogs_db_pool_waiting_requests{pool="main"}'), 0)
+  t.equal(sample(text, 'runlogs_db_pool_waiting_requests{pool="primary"}'), 0)
   t.equal(sample(text, 'runlogs_tails_open'), 0)
 })
 
