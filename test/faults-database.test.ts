@@ -124,7 +124,7 @@ t.test('a database outage: 503 Unavailable while it lasts, recovery without a re
   }
   const metrics = await fetch(`${base}/metrics`)
   t.equal(metrics.status, 200, '/metrics answers while the database is down')
-  t.match(await metrics.text(), /runlogs_db_pool_connections\{pool="main"\}/)
+  t.match(await metrics.text(), /runlogs_db_pool_connections\{pool="primary"\}/)
 
   const upAt = Date.now()
   database = await startEmbeddedPostgres(pgDir, pgPort, log)
