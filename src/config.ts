@@ -67,6 +67,7 @@ const envSchema = z.object({
   // Reading further: cursors, streaming output, live tails.
   CURSOR_SECRET: optionalSecret,
   STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
+  READ_LINES_IN_FLIGHT: intSetting(5001, 5001, 10_000_000),
   FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
   FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
   FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600),
@@ -144,6 +145,8 @@ export interface Config {
   /** Unset: a secret is made in dataDir (replicas must then share dataDir's cursor-secret file). */
   cursorSecret?: string
   streamMaxLines: number
+  /** Lines of JSON pages being read or sent at once; further pages wait (src/logs/line-budget.ts). */
+  readLinesInFlight: number
   followMaxSeconds: number
   followMaxPerGroup: number
   followHeartbeatSeconds: number
@@ -259,6 +262,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     },
     cursorSecret: e.CURSOR_SECRET,
     streamMaxLines: e.STREAM_MAX_LINES,
+    readLinesInFlight: e.READ_LINES_IN_FLIGHT,
     followMaxSeconds: e.FOLLOW_MAX_SECONDS,
     followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
     followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS,

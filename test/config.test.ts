@@ -76,8 +76,9 @@ t.test('reading settings: defaults and values', async (t) => {
   t.equal(defaults.followMaxSeconds, 3600)
   t.equal(defaults.followMaxPerGroup, 100)
   t.equal(defaults.followHeartbeatSeconds, 15)
-  const set = parseConfig({ CURSOR_SECRET: SECRET, STREAM_MAX_LINES: '20000', FOLLOW_MAX_SECONDS: '60', FOLLOW_MAX_PER_GROUP: '2', FOLLOW_HEARTBEAT_SECONDS: '5' })
-  t.same([set.cursorSecret, set.streamMaxLines, set.followMaxSeconds, set.followMaxPerGroup, set.followHeartbeatSeconds], [SECRET, 20000, 60, 2, 5])
+  t.equal(defaults.readLinesInFlight, 5001)
+  const set = parseConfig({ CURSOR_SECRET: SECRET, STREAM_MAX_LINES: '20000', FOLLOW_MAX_SECONDS: '60', FOLLOW_MAX_PER_GROUP: '2', FOLLOW_HEARTBEAT_SECONDS: '5', READ_LINES_IN_FLIGHT: '10002' })
+  t.same([set.cursorSecret, set.streamMaxLines, set.followMaxSeconds, set.followMaxPerGroup, set.followHeartbeatSeconds, set.readLinesInFlight], [SECRET, 20000, 60, 2, 5, 10002])
 })
 
 t.test('load and operations settings: defaults and values', async (t) => {
@@ -190,6 +191,7 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['COLLECTOR_DEPLOYMENT_ID_LABELS', { COLLECTOR_DEPLOYMENT_ID_LABELS: ' , ' }],
     ['CURSOR_SECRET', { CURSOR_SECRET: 'short' }],
     ['STREAM_MAX_LINES', { STREAM_MAX_LINES: '100' }],
+    ['READ_LINES_IN_FLIGHT', { READ_LINES_IN_FLIGHT: '5000' }],
     ['FOLLOW_MAX_SECONDS', { FOLLOW_MAX_SECONDS: '0' }],
     ['FOLLOW_MAX_PER_GROUP', { FOLLOW_MAX_PER_GROUP: 'many' }],
     ['FOLLOW_HEARTBEAT_SECONDS', { FOLLOW_HEARTBEAT_SECONDS: '0' }],

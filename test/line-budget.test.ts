@@ -1,0 +1,60 @@
+// The admission budget of JSON pages: lines in flight never pass the capacity, waiting pages go in arrival
+// order, a release counts once, and over HTTP a page gives its lines back when its response has left.
+import t from 'tap'
+import { LineBudget } from '../src/logs/line-budget.js'
+import { authHeaders, buildTestApp } from './helpers/app.js'
+
+const tick = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
+
+t.test('pages that fit go at once; the rest wait, first come first served, until lines are given back', async (t) => {
+  const budget = new LineBudget(10_000)
+  const first = await budget.take(5001)
+  const admitted: string[] = []
+  const second = budget.take(5001).then((release) => { admitted.push('second'); return release })
+  const third = budget.take(101).then((release) => { admitted.push('third'); return release })
+  await tick()
+  t.same(admitted, [], 'neither fits beside the first page; the small one does not overtake the second')
+  t.same(budget.state, { used: 5001, waiting: 2 })
+  first()
+  first()
+  await tick()
+  t.same(admitted, ['second', 'third'], 'both fit once the first is back, in order')
+  t.same(budget.state, { used: 5102, waiting: 0 }, 'a second release of the same page counts nothing')
+  ;(await second)()
+  ;(await third)()
+  t.same(budget.state, { used: 0, waiting: 0 })
+})
+
+t.test('a page larger than the whole budget waits for an empty one and then goes alone', async (t) => {
+  const budget = new LineBudget(6000)
+  const small = await budget.take(100)
+  let big: (() => void) | undefined
+  const pending = budget.take(9000).then((release) => { big = release })
+  await tick()
+  t.equal(big, undefined)
+  small()
+  await pending
+  t.same(budget.state, { used: 6000, waiting: 0 })
+  big?.()
+  t.same(budget.state, { used: 0, waiting: 0 })
+})
+
+t.test('over HTTP, concurrent pages past the budget are all served whole and the budget ends empty', async (t) => {
+  const { app } = await buildTestApp(t, { env: { READ_LINES_IN_FLIGHT: '5001' } })
+  const headers = await authHeaders()
+  const now = Date.now()
+  const lines = Array.from({ length: 300 }, (_, i) => ({ timestamp: new Date(now - 60_000 + i).toISOString(), msg: `line ${i}` }))
+  const write = await app.inject({ method: 'POST', url: '/v2/lm/deployments/d-budget/logs', headers, payload: lines })
+  t.equal(write.statusCode, 200)
+  const start = encodeURIComponent(new Date(now - 120_000).toISOString())
+  const reads = await Promise.all(Array.from({ length: 6 }, async () =>
+    await app.inject({ url: `/v2/lm/deployments/d-budget/logs?$top=5000&start=${start}`, headers })))
+  for (const res of reads) {
+    t.equal(res.statusCode, 200)
+    t.equal(res.json<{ data: { result: unknown[] } }>().data.result.length, 300)
+  }
+  const missing = await app.inject({ url: '/v2/lm/deployments/d-none/logs?$top=5000', headers })
+  t.equal(missing.statusCode, 404, 'a page that ends in an error gives its lines back too')
+  const again = await app.inject({ url: `/v2/lm/deployments/d-budget/logs?$top=5000&start=${start}`, headers })
+  t.equal(again.statusCode, 200, 'the budget is free again: the next page is served')
+})
