@@ -1,7 +1,8 @@
 // The admission budget of JSON pages: lines in flight never pass the capacity, waiting pages go in arrival
 // order, a release counts once, and over HTTP a page gives its lines back when its response has left.
 import t from 'tap'
-import { LineBudget } from '../src/logs/line-budget.js'
+import { EventEmitter } from 'node:events'
+import { LineBudget, takeForResponse } from '../src/logs/line-budget.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 
 const tick = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
@@ -36,6 +37,26 @@ t.test('a page larger than the whole budget waits for an empty one and then goes
   await pending
   t.same(budget.state, { used: 6000, waiting: 0 })
   big?.()
+  t.same(budget.state, { used: 0, waiting: 0 })
+})
+
+t.test('a response that closes while its page waits gives the lines back once admitted', async (t) => {
+  const budget = new LineBudget(5001)
+  const first = new EventEmitter()
+  t.equal(await takeForResponse(budget, first, 5001), true, 'admitted at once, the client still there')
+  const gone = new EventEmitter()
+  const waiting = takeForResponse(budget, gone, 5001)
+  await tick()
+  gone.emit('close') // the client left before its turn
+  first.emit('close')
+  t.equal(await waiting, false, 'admitted, but the client is gone: the page is not read')
+  await tick()
+  t.same(budget.state, { used: 0, waiting: 0 }, 'nothing stays taken for a connection that is gone')
+  const next = new EventEmitter()
+  await takeForResponse(budget, next, 5001)
+  t.same(budget.state, { used: 5001, waiting: 0 })
+  next.emit('close')
+  await tick()
   t.same(budget.state, { used: 0, waiting: 0 })
 })
 

@@ -38,3 +38,19 @@ export class LineBudget {
     }
   }
 }
+
+/**
+ * Takes `lines` for one response and gives them back when the response closes (sent, or its connection
+ * gone), also when it closed while still waiting its turn: the listener is set before the wait. Resolves
+ * to false when the client left while waiting, so the page is not read for no one.
+ */
+export async function takeForResponse (budget: LineBudget, response: { once: (event: 'close', listener: () => void) => unknown }, lines: number): Promise<boolean> {
+  let closed = false
+  const permit = budget.take(lines)
+  response.once('close', () => {
+    closed = true
+    void permit.then((release) => { release() })
+  })
+  await permit
+  return !closed
+}

@@ -14,7 +14,7 @@ import type { LogRange, RunKey } from '../../logs/model.js'
 import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../../logs/read-format.js'
 import { MAX_TOP, resolveRange } from '../../logs/read-query.js'
 import { cursorStateOf, positionOf, rangeBatches, STREAM_BATCH, streamOf } from '../../logs/read-stream.js'
-import { LineBudget } from '../../logs/line-budget.js'
+import { LineBudget, takeForResponse } from '../../logs/line-budget.js'
 import { renderLogsBody } from '../../logs/render.js'
 import { follow } from '../../tail/follow.js'
 import { errorResponse, logsQuery, logsResponse, resourceGroupHeaders, runIdParam } from './schemas.js'
@@ -52,8 +52,8 @@ export default async function readLogsRoutes (app: FastifyInstance, opts: { conf
   /** SAP's JSON body, with nextCursor while lines remain. */
   async function sendPage (reply: FastifyReply, range: LogRange, encoding: ReadEncoding): Promise<FastifyReply> {
     // Held until the response has left, so the rows and body of only so many lines exist at once.
-    const release = await pageBudget.take(range.top + 1)
-    reply.raw.once('close', release)
+    // 499 (nginx's "client closed request"): nobody reads this answer; it only names the case in logs and metrics.
+    if (!await takeForResponse(pageBudget, reply.raw, range.top + 1)) return await reply.code(499).send()
     // One line more than asked says whether more remain, without a count.
     const rows = await app.store.read(range, range.top + 1)
     const more = rows.length > range.top
