@@ -18,7 +18,7 @@ import { createPool } from '../src/store/pool.js'
 import { defaultSpec, planRuns, type DatasetSpec } from './dataset.js'
 import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
 import { loadDataset, loadedDataset, type LoadReport } from './load.js'
-import { bareLoad, explainShape, readRequests, serviceLoad, SHAPES, type LoadResult, type ReadRequest } from './scale-reads.js'
+import { bareLoad, explainShape, readRequests, serviceLoad, SHAPES, type LoadResult, type ReadRequest, type Shape } from './scale-reads.js'
 import { ingestBench, type IngestRow } from './scale-ingest.js'
 
 const { values } = parseArgs({
@@ -50,7 +50,7 @@ console.error('building dist/ ...')
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 
 interface ReadRow { shape: string, connections: number, service: LoadResult, bare: LoadResult }
-interface PointResult { lines: number, database: string, load: LoadReport & { reused: boolean }, reads: ReadRow[], ingest: IngestRow[], peakRssMiB: number, plans: Array<{ shape: string, path: string, plan: string }> }
+interface PointResult { lines: number, database: string, load: LoadReport & { reused: boolean }, reads: ReadRow[], ingest: IngestRow[], peakRssMiB: number, freshPeakRssMiB: number, plans: Array<{ shape: string, path: string, plan: string }> }
 
 /** Resident memory of a process and its children (cluster workers), summed. */
 async function treeRssMiB (pid: number): Promise<number> {
@@ -58,6 +58,24 @@ async function treeRssMiB (pid: number): Promise<number> {
   let total = (await memoryOf(pid).catch(() => ({ rssMiB: 0 }))).rssMiB
   for (const child of children) total += await treeRssMiB(child)
   return total
+}
+
+/**
+ * The memory target alone: a service started for it, under the largest connection count of `$top=5000`
+ * (the read points before it leave V8's heap grown, which the figure after them includes).
+ */
+async function freshServicePeak (url: string, token: string, requests: ReadRequest[]): Promise<number> {
+  const service = await startService(url, { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize) }, ['dist/server.js'])
+  try {
+    const pid = service.child.pid as number
+    let peak = 0
+    const sampler = setInterval(() => { treeRssMiB(pid).then((m) => { peak = Math.max(peak, m) }, () => undefined) }, 50)
+    await serviceLoad(service.baseUrl, token, requests, Math.max(...connectionCounts), seconds)
+    clearInterval(sampler)
+    return peak
+  } finally {
+    await service.stop()
+  }
 }
 
 async function measurePoint (lines: number): Promise<PointResult> {
@@ -105,7 +123,9 @@ async function measurePoint (lines: number): Promise<PointResult> {
         }
       }
       const ingest = await ingestBench(service.baseUrl, db.url, token, ingestLines, 4)
-      return { lines, database: db.name, load: { ...load, reused }, reads, ingest, peakRssMiB, plans: explained }
+      await service.stop()
+      const freshPeakRssMiB = await freshServicePeak(db.url, token, readRequests(spec, plans, SHAPES.find((s) => s.top === 5000) as Shape))
+      return { lines, database: db.name, load: { ...load, reused }, reads, ingest, peakRssMiB, freshPeakRssMiB, plans: explained }
     } finally {
       await bare.end()
       await service.stop()
@@ -140,7 +160,7 @@ for (const r of results) {
   if (values.plans === true) {
     for (const p of r.plans) out.push(`\n${p.shape}: GET ${p.path}\n\`\`\`\n${p.plan}\n\`\`\``)
   }
-  out.push(`\npeak RSS of the service (all its processes) under ${connectionCounts.includes(100) ? 100 : Math.max(...connectionCounts)} connections of $top=5000: ${f(r.peakRssMiB, 0)} MiB`)
+  out.push(`\npeak RSS of the service (all its processes) under ${Math.max(...connectionCounts)} connections of $top=5000: ${f(r.freshPeakRssMiB, 0)} MiB started for it; ${f(r.peakRssMiB, 0)} MiB after the read points before it`)
 }
 // The issue's targets, as measured.
 const baselineRun: PointResult | undefined = values.baseline === undefined
@@ -161,7 +181,8 @@ for (const r of results) {
     const copy = r.ingest.find((c) => c.batch === x.batch && c.bodyBytes === 0)?.linesPerSecond ?? NaN
     out.push(`| ingest >= 100,000 lines/s and >= 50% of raw COPY: ${x.format}, ${x.batch} | ${at} | ${f(x.linesPerSecond, 0)} lines/s, ${f(100 * x.linesPerSecond / copy, 0)}% | ${verdict(x.linesPerSecond >= 100_000 && x.linesPerSecond >= copy / 2)} |`)
   }
-  out.push(`| RSS < 200 MB under 100 conns of $top=5000 (here ${connectionCounts.includes(100) ? 100 : Math.max(...connectionCounts)}) | ${at} | ${f(r.peakRssMiB, 0)} MiB | ${verdict(r.peakRssMiB < 200)} |`)
+  out.push(`| RSS < 200 MB under 100 conns of $top=5000 (here ${Math.max(...connectionCounts)}), service started for it | ${at} | ${f(r.freshPeakRssMiB, 0)} MiB | ${verdict(r.freshPeakRssMiB * 2 ** 20 < 200e6)} |`)
+  out.push(`| the same, after all the read points in one service | ${at} | ${f(r.peakRssMiB, 0)} MiB | ${verdict(r.peakRssMiB * 2 ** 20 < 200e6)} |`)
   if (r !== smallest) {
     for (const x of r.reads) {
       const small = smallest.reads.find((y) => y.shape === x.shape && y.connections === x.connections)
