@@ -49,7 +49,7 @@ export async function takeForResponse (budget: LineBudget, response: { once: (ev
   const permit = budget.take(lines)
   response.once('close', () => {
     closed = true
-    void permit.then((release) => { release() })
+    permit.then((release) => { release() }).catch(() => undefined)
   })
   await permit
   return !closed
