@@ -328,7 +328,6 @@ pm.test('the export is listed', function () {
     path: { requestId: '{{exportId}}' },
     query: [['group', '{{downloadGroup}}'], ['expires', '{{downloadExpires}}'], ['signature', '{{downloadSignature}}']],
     status: 200,
-    contentType: 'application/gzip',
     test: js`
 const archive = pm.response.stream
 pm.test('a gzip file', function () { pm.expect([archive[0], archive[1]]).to.eql([0x1f, 0x8b]) })
