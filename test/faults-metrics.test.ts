@@ -1,6 +1,9 @@
 // /metrics: Prometheus' text format with the process's metrics and the service's own, after some traffic;
 // optionally behind a token; off when METRICS_ENABLED=false.
+import pg from 'pg'
 import t from 'tap'
+import { LogStore } from '../src/store/log-store.js'
+import { Partitions } from '../src/store/partitions.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 import { expectError } from './helpers/errors.js'
 
@@ -83,4 +86,13 @@ t.test('METRICS_TOKEN: /metrics wants it as a bearer token', async (t) => {
 t.test('METRICS_ENABLED=false: no /metrics route', async (t) => {
   const { app } = await buildTestApp(t, { env: { METRICS_ENABLED: 'false' } })
   expectError(t, await app.inject({ url: '/metrics' }), 404, 'NotFound')
+})
+
+t.test('with a read replica, lines a tail reads on the primary count like the rest', async (t) => {
+  const pool = new pg.Pool({ max: 1 })
+  const replica = new pg.Pool({ max: 1 })
+  t.teardown(async () => { await Promise.all([pool.end(), replica.end()]) })
+  const store = new LogStore(pool, new Partitions(pool), replica)
+  t.not(store.primary, store, 'reads for tails go through a view on the primary')
+  t.equal(store.primary.lineCounts, store.lineCounts, 'which counts into the same lines served and ingested')
 })

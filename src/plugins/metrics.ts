@@ -8,7 +8,9 @@ import type pg from 'pg'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type GaugeConfiguration } from 'prom-client'
 import type { Config } from '../config.js'
 import { errors } from '../errors.js'
+import type { RunKind } from '../logs/model.js'
 import type { JobStatus } from '../store/export-jobs.js'
+import type { LineCounts } from '../store/log-store.js'
 
 export const METRICS_PATH = '/metrics'
 
@@ -41,18 +43,21 @@ async function metricsPlugin (app: FastifyInstance, opts: { config: Config }): P
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
     registers: [registry]
   })
-  const linesIngested = new Counter({
-    name: 'runlogs_lines_ingested_total',
-    help: 'Log lines committed, by run kind (every write endpoint; idempotent replays not counted again).',
+  // Lines are counted by the store, where every route's lines pass (src/store/log-store.ts lineCounts), and
+  // copied into the counters at scrape time.
+  const lineCounter = (name: string, help: string, read: (counts: LineCounts) => Record<RunKind, number>): Counter => new Counter({
+    name,
+    help,
     labelNames: ['kind'],
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      if (!app.hasDecorator('store')) return
+      this.reset()
+      for (const [kind, lines] of Object.entries(read(app.store.lineCounts))) this.inc({ kind }, lines)
+    }
   })
-  const linesServed = new Counter({
-    name: 'runlogs_lines_served_total',
-    help: 'Log lines read for answers (pages, streams, tails), by run kind.',
-    labelNames: ['kind'],
-    registers: [registry]
-  })
+  lineCounter('runlogs_lines_ingested_total', 'Log lines committed, by run kind (every write endpoint; idempotent replays not counted again).', (c) => c.ingested)
+  lineCounter('runlogs_lines_served_total', 'Log lines read for answers (pages, streams, tails), by run kind.', (c) => c.served)
   // Gauges read their value at scrape time.
   const gauge = (settings: GaugeConfiguration<string>): Gauge => new Gauge({ ...settings, registers: [registry] })
   gauge({
@@ -89,30 +94,6 @@ async function metricsPlugin (app: FastifyInstance, opts: { config: Config }): P
 
   app.addHook('onResponse', async (request, reply) => {
     requestDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000)
-  })
-
-  // Lines are counted where every route's lines pass, the store, so write and read routes added later count
-  // too. A page asks for one line more than it sends (to know whether more remain): at most range.top count.
-  app.addHook('onReady', async () => {
-    const store = app.store
-    const ingestRuns = store.ingestRuns.bind(store)
-    store.ingestRuns = async (runs, claim) => {
-      const earlier = await ingestRuns(runs, claim)
-      if (earlier === null) for (const { run, batch } of runs) linesIngested.inc({ kind: run.kind }, batch.lines.length)
-      return earlier
-    }
-    const read = store.read.bind(store)
-    store.read = async (range, limit, beforeSeq) => {
-      const rows = await read(range, limit, beforeSeq)
-      linesServed.inc({ kind: range.run.kind }, Math.min(rows.length, range.top))
-      return rows
-    }
-    const newLines = store.newLines.bind(store)
-    store.newLines = async (range, fromSeq, toSeq, limit, since) => {
-      const rows = await newLines(range, fromSeq, toSeq, limit, since)
-      linesServed.inc({ kind: range.run.kind }, rows.length)
-      return rows
-    }
   })
 
   app.get(METRICS_PATH, { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { LogBatch, LogLine, LogRange, RunKey } from '../logs/model.js'
+import type { LogBatch, LogLine, LogRange, RunKey, RunKind } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
@@ -90,10 +90,19 @@ const isMissingPartition = (err: unknown): boolean =>
  * streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary; `primary` is the same
  * store reading from the primary, for readers that must see every committed line (tails).
  */
+/** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
+export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
+
 export class LogStore {
   private primaryView: LogStore | undefined
 
-  constructor (private readonly pool: pg.Pool, private readonly partitions: Partitions, private readonly readPool: pg.Pool = pool) {}
+  constructor (
+    private readonly pool: pg.Pool,
+    private readonly partitions: Partitions,
+    private readonly readPool: pg.Pool = pool,
+    /** Shared with the primary view, so every read and write of the process is counted once. */
+    readonly lineCounts: LineCounts = { ingested: { deployment: 0, execution: 0 }, served: { deployment: 0, execution: 0 } }
+  ) {}
 
   /**
    * This store with its reads on the primary. A tail's watermark (nextSeq) and the lines below it must come
@@ -102,7 +111,7 @@ export class LogStore {
    */
   get primary (): LogStore {
     if (this.readPool === this.pool) return this
-    this.primaryView ??= new LogStore(this.pool, this.partitions)
+    this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts)
     return this.primaryView
   }
 
@@ -127,7 +136,10 @@ export class LogStore {
       await this.partitions.ensure(days.keys())
       earlier = await this.ingestOnce(sorted, claim)
     }
-    if (earlier === null) this.partitions.noteWritten(days)
+    if (earlier === null) {
+      this.partitions.noteWritten(days)
+      for (const { run, batch } of sorted) this.lineCounts.ingested[run.kind] += batch.lines.length
+    }
     return earlier
   }
 
@@ -178,12 +190,15 @@ export class LogStore {
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
     const result = await this.readPool.query<StoredRow>({ ...readStatement(range, limit, beforeSeq), rowMode: 'array' })
+    // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
+    this.lineCounts.served[range.run.kind] += Math.min(result.rows.length, range.top)
     return result.rows
   }
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
     const result = await this.readPool.query<StoredRow>({ ...newLinesStatement(range, fromSeq, toSeq, limit, since), rowMode: 'array' })
+    this.lineCounts.served[range.run.kind] += result.rows.length
     return result.rows
   }
 
