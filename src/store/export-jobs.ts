@@ -4,6 +4,7 @@
 import type pg from 'pg'
 import type { RunKind } from '../logs/model.js'
 import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
+import { inTransaction } from './transaction.js'
 
 export type JobStatus = 'QUEUED' | 'BUILDING' | 'READY' | 'FAILED' | 'EXPIRED'
 
@@ -135,15 +136,12 @@ export class ExportJobs {
     const nowMs = Number(input.now / NS_PER_MS)
     const dayStartMs = Math.floor(nowMs / DAY_MS) * DAY_MS
     const dayStart = new Date(dayStartMs).toISOString()
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
+    return await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext(\'run-logs export quota\'), hashtext($1 || \' \' || $2))', [input.group, dayStart])
       const { rows: counted } = await client.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM exports WHERE resource_group = $1 AND triggered_at >= $2 AND triggered_at < $3',
         [input.group, dayStart, new Date(dayStartMs + DAY_MS).toISOString()])
       if ((counted[0]?.n ?? 0) >= input.dailyLimit) {
-        await client.query('ROLLBACK')
         return { kind: 'quota', retryAfterSeconds: Math.max(1, Math.ceil((dayStartMs + DAY_MS - nowMs) / 1000)) }
       }
       const start = toStoredParts(input.start)
@@ -154,23 +152,14 @@ export class ExportJobs {
         values: [input.group, start.ts, start.nanos, end.ts, end.nanos,
           input.filters.deploymentIds ?? null, input.filters.executionIds ?? null, input.maxRuns + 1]
       })
-      if (matched.length > input.maxRuns) {
-        await client.query('ROLLBACK')
-        return { kind: 'too-many-runs', limit: input.maxRuns }
-      }
+      if (matched.length > input.maxRuns) return { kind: 'too-many-runs', limit: input.maxRuns }
       const runs: MatchedRun[] = matched.map(([kind, id, ts, ns]) => ({ kind, id, firstTs: formatStored(ts, ns) }))
       const { rows } = await client.query<DbRow>(`INSERT INTO exports
         (request_id, resource_group, status, filters, runs, total_executions, created_by, triggered_at)
         VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [input.requestId, input.group, JSON.stringify(input.filters), JSON.stringify(runs), runs.length, input.createdBy, isoOf(input.now)])
-      await client.query('COMMIT')
       return { kind: 'created', row: toRow(rows[0] as DbRow) }
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 
   async get (group: string, requestId: string): Promise<ExportRow | undefined> {

@@ -12,6 +12,7 @@ import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from '
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { newLinesStatement, readStatement } from './read-statements.js'
+import { inTransaction } from './transaction.js'
 
 // Exported so tests can EXPLAIN the read queries.
 export { readStatement } from './read-statements.js'
@@ -145,15 +146,10 @@ export class LogStore {
 
   /** `runs` sorted by run key: every transaction locks run rows in that order. */
   private async ingestOnce (runs: RunLines[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
+    return await inTransaction(this.pool, async (client) => {
       if (claim !== undefined) {
         const earlier = await claimIdempotencyKey(client, claim)
-        if (earlier !== null) {
-          await client.query('ROLLBACK')
-          return earlier
-        }
+        if (earlier !== null) return earlier
       }
       const baseSeqs: bigint[] = []
       for (const { run, batch } of runs) {
@@ -168,14 +164,8 @@ export class LogStore {
       // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
       const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, batch.first.instant))
       if (notifications.length > 0) await client.query({ name: 'notify-lines', text: NOTIFY_LINES, values: [notifications] })
-      await client.query('COMMIT')
       return null
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 
   /** Forgets idempotency keys made at or before `before` (a timestamptz literal): their TTL has passed. */

@@ -1,6 +1,7 @@
 // Daily partitions of log_lines: made ahead and on demand (a line of any year in bounds finds one),
 // analyzed while they fill, dropped whole after retention.
 import type pg from 'pg'
+import { inTransaction } from './transaction.js'
 
 const DAY_MS = 86_400_000
 const PARTITION_NAME = /^log_lines_(\d{4})(\d{2})(\d{2})$/
@@ -85,19 +86,14 @@ export class Partitions {
   /** Drops one day's partition in one transaction with what the runs table says of its lines; false if already gone. */
   private async dropPartition (day: string): Promise<boolean> {
     const name = partitionName(day)
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
+    return await inTransaction(this.pool, async (client) => {
       // The drop locks log_lines itself for an instant, once the queries on it have ended: waiting longer
       // would queue every read and write behind it, so it gives up and the next upkeep tries again.
       await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'`)
       // One replica at a time (another one may have dropped it meanwhile).
       await client.query("SELECT pg_advisory_xact_lock(hashtext('log_lines_retention'))")
       const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [name])
-      if (rows[0]?.exists !== true) {
-        await client.query('ROLLBACK')
-        return false
-      }
+      if (rows[0]?.exists !== true) return false
       // No line can arrive in a day past retention (ingest refuses them); the lock makes sure while counting.
       await client.query(`LOCK TABLE ${name} IN SHARE MODE`)
       await client.query(`CREATE TEMP TABLE expired_runs ON COMMIT DROP AS
@@ -112,14 +108,8 @@ export class Partitions {
                                                 ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1) f
         WHERE ${SAME_RUN('r', 'e')}`, [end])
       await client.query(`DROP TABLE ${name}`)
-      await client.query('COMMIT')
       return true
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 }
 
