@@ -131,6 +131,8 @@ t.test('runs: newest first, filters, paging by cursor, selection', async (t) => 
   await page.getByLabel('Kind').selectOption('execution')
   await page.getByRole('button', { name: 'Apply' }).click()
   await rows.filter({ hasText: 'e-console-1' }).waitFor()
+  // e-console-1 was on the unfiltered page too: wait for that page to be replaced before counting.
+  await rows.nth(1).waitFor({ state: 'detached' })
   t.equal(await rows.count(), 1, 'executions only')
   await page.getByLabel('Kind').selectOption('')
   await page.getByLabel('Id starts with').fill('d-console')
