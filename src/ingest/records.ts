@@ -46,9 +46,10 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
       mapper.skip(index, run)
       continue
     }
-    let msg = checkedText(firstField(record, fields.message), true, limits.lineMaxBytes, (problem) => badRecord(index, 'message', problem))
-    // A container runtime's line ends with the newline that ended it; it is not part of the message.
-    if (msg.endsWith('\n')) msg = msg.slice(0, -1)
+    // A container runtime's line ends with the newline that ended it; it is not part of the message, nor of its size.
+    const message = firstField(record, fields.message)
+    const msg = checkedText(typeof message === 'string' && message.endsWith('\n') ? message.slice(0, -1) : message, true,
+      limits.lineMaxBytes, (problem) => badRecord(index, 'message', problem))
     const time = firstField(record, fields.timestamp)
     if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
     const instant = checkedInstant(() => parseShipperTimestamp(time), limits, (problem) => badRecord(index, 'timestamp', problem))

@@ -19,8 +19,9 @@ function fromValidation (issues: ValidationIssue[], context: string | undefined)
   }
   const first = issues[0] ?? {}
   const name = (first.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.')
-  const expectedOnce = first.keyword === 'invalid_type' && String(first.message).includes('received array')
-  const message = expectedOnce ? 'must be given once' : first.message ?? 'is invalid'
+  // An array where one value is wanted: a repeated query parameter or header, or a JSON array for an object.
+  const arrayForOne = first.keyword === 'invalid_type' && String(first.message).includes('received array')
+  const message = !arrayForOne ? first.message ?? 'is invalid' : context === 'body' ? 'must be a JSON object, not an array' : 'must be given once'
   return errors.invalidRequest(name === '' ? `Invalid ${context ?? 'request'}: ${message}.` : `Invalid ${where} ${name}: ${message}.`,
     name === '' ? undefined : { parameter: name })
 }

@@ -1,7 +1,7 @@
 // Endpoints shippers point their stock outputs at: POST /v2/lm/logs (Fluent Bit http output, Vector http
 // sink) and POST /loki/api/v1/push (Promtail, Grafana Alloy). Each record names its run through labels;
 // one batch may span many runs and is stored in one transaction. See docs/shippers.md.
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { mayActIn } from '../../auth/tokens.js'
 import type { Config } from '../../config.js'
@@ -18,12 +18,6 @@ import { errorResponse } from '../logs/schemas.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 
 const RESPONSES = { 200: collectorResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse, 413: errorResponse, 415: errorResponse }
-
-// Promtail's tenant_id and Alloy's tenant_id send X-Scope-OrgID; without AI-Resource-Group it names the group.
-const tenantAsGroup: onRequestAsyncHookHandler = async (request) => {
-  const tenant = request.headers['x-scope-orgid']
-  if (request.headers['ai-resource-group'] === undefined && typeof tenant === 'string') request.headers['ai-resource-group'] = tenant
-}
 
 export default async function collectorRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
@@ -76,7 +70,9 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
 
   app.withTypeProvider<ZodTypeProvider>().post('/loki/api/v1/push', {
     ...common,
-    onRequest: [tenantAsGroup, app.requireScope('logs.write')],
+    onRequest: app.requireScope('logs.write'),
+    // Promtail's tenant_id and Alloy's tenant_id send X-Scope-OrgID; without AI-Resource-Group it names the group.
+    config: { tenantHeaderNamesGroup: true },
     schema: {
       operationId: 'loki.push',
       summary: 'Loki push API, as Promtail and Grafana Alloy send it',

@@ -4,6 +4,9 @@ import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
 const MAX_LISTED_IDS = 10_000
+// PostgreSQL's OFFSET takes a bigint; a skip past this many exports would return nothing anyway.
+const MAX_SKIP = 2_147_483_647
+const SKIP_TOO_LARGE = `must be a whole number at most ${MAX_SKIP}`
 
 const timestampField = (description: string) => rfc3339Field()
   .meta({ description, format: 'date-time' })
@@ -25,8 +28,10 @@ export const listExportsQuery = z.strictObject({
   $top: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
     z.int({ error: 'must be an integer from 1 to 1000' }).min(1, { error: 'must be an integer from 1 to 1000' })
       .max(1000, { error: 'must be an integer from 1 to 1000' })).optional().meta({ description: 'Exports to return, newest first; default 100.' }),
+  // Digits past Number's safe range are still a whole number: the message says how large one may be.
   $skip: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-    z.int({ error: 'must be a whole number' }).min(0, { error: 'must be a whole number' })).optional().meta({ description: 'Exports to skip; default 0.' })
+    z.int({ error: (issue) => (typeof issue.input === 'number' && issue.input > MAX_SKIP ? SKIP_TOO_LARGE : 'must be a whole number') })
+      .min(0, { error: 'must be a whole number' }).max(MAX_SKIP, { error: SKIP_TOO_LARGE })).optional().meta({ description: 'Exports to skip; default 0.' })
 })
 
 export const downloadQuery = z.strictObject({
