@@ -8,6 +8,14 @@ const intSetting = (fallback: number, min: number, max: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .pipe(z.number().int().min(min).max(max))
 
+// A duration: seconds, or a number with s, m, h or d (24h).
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+const durationSetting = (fallback: string, minSeconds: number, maxSeconds: number) =>
+  z.string().trim().toLowerCase().optional().transform((v) => v ?? fallback)
+    .pipe(z.string().regex(/^\d{1,9}[smhd]?$/, 'must be a duration: seconds, or a number with s, m, h or d such as 24h'))
+    .transform((v) => Number(v.replace(/[smhd]$/, '')) * (UNIT_SECONDS[v.at(-1) as string] ?? 1))
+    .pipe(z.number().min(minSeconds, `must be at least ${minSeconds} seconds`).max(maxSeconds, `must be at most ${maxSeconds} seconds`))
+
 const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v))
 const optionalUrl = optionalString.pipe(z.url().optional())
 const optionalSecret = optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional())
@@ -32,6 +40,7 @@ const envSchema = z.object({
   AUTH_JWKS_URL: optionalHttpUrl,
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
+  AUTH_MAX_TOKEN_LIFETIME: durationSetting('24h', 60, 366 * 86400),
   INGEST_MAX_BYTES: intSetting(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   LINE_MAX_BYTES: intSetting(256 * 1024, 1, 64 * 1024 * 1024),
   LOG_RETENTION_DAYS: intSetting(30, 0, 36500),
@@ -110,6 +119,8 @@ export interface Config {
     jwksUrl?: string
     issuer?: string
     audience?: string
+    /** A token's exp may lie at most this far after its iat (or after now, without iat or with a later one). */
+    maxTokenLifetimeSeconds: number
     /** No AUTH_* set: a secret is generated in dataDir and `npm run token` signs with it. */
     devMode: boolean
   }
@@ -224,6 +235,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
+      maxTokenLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME,
       devMode: !anyAuth
     },
     ingestMaxBytes: e.INGEST_MAX_BYTES,

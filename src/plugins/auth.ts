@@ -44,7 +44,7 @@ function resourceGroupOf (request: FastifyRequest): string {
 async function authPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { auth, dataDir } = opts.config
   const secret = auth.devMode ? await readOrCreateSecret(dataDir, DEV_AUTH_SECRET_FILE) : auth.jwtSecret
-  const verify: TokenVerifier = createVerifier({ secret, jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience })
+  const verify: TokenVerifier = createVerifier({ secret, jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience, maxLifetimeSeconds: auth.maxTokenLifetimeSeconds })
 
   app.decorateRequest('principal', null)
   app.decorateRequest('resourceGroup', DEFAULT_RESOURCE_GROUP)
