@@ -82,10 +82,16 @@ const FRAMEWORK_ERRORS: Record<string, () => ApiError> = {
   FST_ERR_MAX_PARAM_LENGTH: () => errors.invalidRequest('A path parameter is too long; run ids are 4 to 64 letters, digits, underscores, dots or dashes.')
 }
 
+/** Whether `err` is already one of the catalogue's errors. */
+export function isApiError (err: unknown): err is ApiError {
+  const e = err as Partial<ApiError> | null | undefined
+  return typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number'
+}
+
 /** Turns anything thrown into a catalogue error; 4xx errors of the framework keep their status and message. */
 export function toApiError (err: unknown): ApiError {
   const e = err as Partial<ApiError> & { code?: string }
-  if (typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number') return e as ApiError
+  if (isApiError(err)) return err
   if (isDatabaseUnavailable(err)) return errors.unavailable('The log store is unavailable; retry shortly.')
   const framework = typeof e?.code === 'string' ? FRAMEWORK_ERRORS[e.code] : undefined
   if (framework !== undefined) return framework()

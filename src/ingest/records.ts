@@ -4,6 +4,7 @@
 import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
 import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
+import type { ItemPath } from './json-scan.js'
 import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
@@ -27,6 +28,9 @@ export const recordFields = (mapping: CollectorMapping): RecordFields => ({
 
 const label = (record: Fields, paths: FieldPath[], index: number, name: string): string =>
   checkedText(firstField(record, paths), false, LABEL_MAX_CHARS, (problem) => badRecord(index, name, problem))
+
+/** Where a JSON body's records are (a single object is one record), for the item budget. */
+export const RECORD_ITEMS: ItemPath[] = [['*']]
 
 /** The records of a body: a JSON array (or one object), or parsed NDJSON. */
 export function recordsOf (body: unknown): unknown[] {

@@ -8,12 +8,13 @@ import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { hashKey, storeOnce } from '../../ingest/idempotency.js'
-import { lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
+import { ItemBudget } from '../../ingest/item-budget.js'
+import { LOKI_ENTRY_ITEMS, lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
 import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
-import { mapRecords, recordFields, recordsOf } from '../../ingest/records.js'
+import { mapRecords, RECORD_ITEMS, recordFields, recordsOf } from '../../ingest/records.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
-import { checkLineCount, ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
+import { ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse } from '../logs/schemas.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 
@@ -59,8 +60,8 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
   }, async (request, reply) => {
     const { body, limits, mapper, key } = begin(request, request.query.dedupe)
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
-    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : recordsOf(parseJsonBody(body))
-    checkLineCount(records.length, config.ingestMaxLines)
+    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records')
+    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS))
     mapRecords(records, fields, mapper, limits)
     const { runs, answer } = mapper.result()
     await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })
@@ -90,8 +91,10 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
     const { body, limits, mapper, key } = begin(request, request.query.dedupe)
     const type = mediaTypeOf(request)
     if (type === 'application/x-ndjson') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-protobuf (Loki push); NDJSON goes to /v2/lm/logs.')
-    const streams = type === 'application/x-protobuf' ? lokiProtobufStreams(body, config.ingestMaxBytes) : lokiJsonStreams(parseJsonBody(body))
-    checkLineCount(streams.reduce((n, s) => n + s.times.length, 0), config.ingestMaxLines)
+    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'entries')
+    const streams = type === 'application/x-protobuf'
+      ? lokiProtobufStreams(body, config.ingestMaxBytes, budget)
+      : lokiJsonStreams(parseJsonBody(body, budget, LOKI_ENTRY_ITEMS))
     mapLokiStreams(streams, fields, mapper, limits)
     const { runs, answer } = mapper.result()
     await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })
