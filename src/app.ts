@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import { errors } from './errors.js'
+import { drainUnreadBodies } from './http/unread-body.js'
 import authPlugin from './plugins/auth.js'
 import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
@@ -34,6 +35,9 @@ export interface BuildOptions {
   /** A pino logger to use; without it one is made from the config. */
   loggerInstance?: FastifyBaseLogger
 }
+
+// After its answer, the rest of a request's body is read only while it keeps coming (src/http/unread-body.ts).
+const UNREAD_BODY_IDLE_MS = 2000
 
 const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/
 const PROBES = new Set(['/healthz', '/readyz'])
@@ -84,6 +88,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // A response that began before the close (a long read) keeps its connection alive after it ends, and
   // server.close() closed idle connections only once: close them again as each response finishes.
   app.addHook('onResponse', async () => { if (closing) setImmediate(() => { app.server.closeIdleConnections() }) })
+  drainUnreadBodies(app, { maxBytes: 2 * config.ingestMaxBytes, idleMs: UNREAD_BODY_IDLE_MS, isClosing: () => closing })
 
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)
