@@ -93,7 +93,10 @@ const envSchema = z.object({
   PRESSURE_RETRY_AFTER_SECONDS: intSetting(10, 1, 3600),
   METRICS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  SHUTDOWN_GRACE_SECONDS: intSetting(10, 1, 3600)
+  SHUTDOWN_GRACE_SECONDS: intSetting(10, 1, 3600),
+  REQUEST_BODY_IDLE_SECONDS: intSetting(15, 1, 3600),
+  REQUEST_DEADLINE_SECONDS: intSetting(120, 1, 86400),
+  MAX_CONNECTIONS: intSetting(4096, 1, 1_000_000)
 })
 
 /** Past 90% of V8's heap limit (--max-old-space-size) a process is close to dying of it: shed load first. */
@@ -180,6 +183,14 @@ export interface Config {
     token?: string
   }
   shutdownGraceSeconds: number
+  /** Stalled requests and connections (src/http/stalled-requests.ts). */
+  connections: {
+    /** A body that stops arriving this long is answered 408. */
+    bodyIdleSeconds: number
+    /** A request (headers and body) still arriving this long after it began is answered 408. */
+    deadlineSeconds: number
+    maxConnections: number
+  }
 }
 
 /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
@@ -292,6 +303,11 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       retryAfterSeconds: e.PRESSURE_RETRY_AFTER_SECONDS
     },
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
-    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    connections: {
+      bodyIdleSeconds: e.REQUEST_BODY_IDLE_SECONDS,
+      deadlineSeconds: e.REQUEST_DEADLINE_SECONDS,
+      maxConnections: e.MAX_CONNECTIONS
+    }
   }
 }

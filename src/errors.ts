@@ -16,6 +16,7 @@ const ForbiddenError = createError('Forbidden', '%s', 403)
 const NotFoundError = createError('NotFound', '%s', 404)
 const MethodNotAllowedError = createError('MethodNotAllowed', '%s', 405)
 const NotAcceptableError = createError('NotAcceptable', '%s', 406)
+const RequestTimeoutError = createError('RequestTimeout', '%s', 408)
 const ConflictError = createError('Conflict', '%s', 409)
 const GoneError = createError('Gone', '%s', 410)
 const PayloadTooLargeError = createError('PayloadTooLarge', '%s', 413)
@@ -34,7 +35,7 @@ function build (ctor: (message: string) => FastifyError, message: string, detail
 }
 
 const CONTRACT_CODE: Record<string, string> = Object.fromEntries(['InvalidRequest', 'Unauthorized', 'Forbidden', 'NotFound',
-  'MethodNotAllowed', 'NotAcceptable', 'Conflict', 'Gone', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
+  'MethodNotAllowed', 'NotAcceptable', 'RequestTimeout', 'Conflict', 'Gone', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
   .map((code) => [code.toUpperCase(), code]))
 
 const BEARER_REALM = 'Bearer realm="run-logs"'
@@ -48,6 +49,7 @@ export const errors = {
   notFound: (message: string, details?: ErrorDetails) => build(NotFoundError, message, details),
   methodNotAllowed: (message: string) => build(MethodNotAllowedError, message),
   notAcceptable: (message: string) => build(NotAcceptableError, message),
+  requestTimeout: (message: string) => build(RequestTimeoutError, message),
   conflict: (message: string, details?: ErrorDetails) => build(ConflictError, message, details),
   gone: (message: string, details?: ErrorDetails) => build(GoneError, message, details),
   payloadTooLarge: (message: string, details?: ErrorDetails) => build(PayloadTooLargeError, message, details),
@@ -66,6 +68,7 @@ const CODE_BY_STATUS: Record<number, (message: string) => ApiError> = {
   404: errors.notFound,
   405: errors.methodNotAllowed,
   406: errors.notAcceptable,
+  408: errors.requestTimeout,
   409: errors.conflict,
   410: errors.gone,
   413: errors.payloadTooLarge,

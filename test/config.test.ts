@@ -212,7 +212,10 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['PRESSURE_SAMPLE_INTERVAL_MS', { PRESSURE_SAMPLE_INTERVAL_MS: '10' }],
     ['METRICS_ENABLED', { METRICS_ENABLED: 'yes' }],
     ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
-    ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }]
+    ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }],
+    ['REQUEST_BODY_IDLE_SECONDS', { REQUEST_BODY_IDLE_SECONDS: '0' }],
+    ['REQUEST_DEADLINE_SECONDS', { REQUEST_DEADLINE_SECONDS: 'long' }],
+    ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '0' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

@@ -63,7 +63,7 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
   // Typed as a JSON'd Buffer by Fastify; a Buffer at run time.
   const requestLine = /^[A-Z]+ ([^ ?\r\n]*)/.exec(Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '')
   const requestId = randomUUID()
-  const body = JSON.stringify({ error: { code: 'InvalidRequest', message, requestId, target: requestLine?.[1] ?? '' } })
+  const body = JSON.stringify({ error: { code: status === 408 ? 'RequestTimeout' : 'InvalidRequest', message, requestId, target: requestLine?.[1] ?? '' } })
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n` +
