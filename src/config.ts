@@ -35,7 +35,8 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   DATABASE_READ_URL: optionalUrl,
   DATABASE_POOL_SIZE: intSetting(10, 1, 200),
-  EMBEDDED_PG_PORT: intSetting(54329, 1, 65535),
+  EMBEDDED_PG_PORT: z.string().trim().regex(/^\d+$/, 'must be a port number').optional().transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number().int().min(1).max(65535).optional()),
   AUTH_JWT_SECRET: optionalSecret,
   AUTH_JWKS_URL: optionalHttpUrl,
   AUTH_ISSUER: optionalString,
@@ -116,7 +117,8 @@ export interface Config {
   /** A streaming replica of databaseUrl for GET traffic (docs/scaling.md); unset: reads go to databaseUrl. */
   databaseReadUrl?: string
   databasePoolSize: number
-  embeddedPgPort: number
+  /** Unset: a free loopback port is chosen at each start. */
+  embeddedPgPort?: number
   auth: {
     jwtSecret?: string
     jwksUrl?: string
