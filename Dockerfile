@@ -21,6 +21,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 RUN mkdir -p /app/.data && chown node:node /app/.data
+# Exports, the generated secrets (dev tokens, cursors, download links) and any embedded database live here:
+# a volume, so a new container keeps them (README: docker run -v run-logs-data:/app/.data).
+VOLUME ["/app/.data"]
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

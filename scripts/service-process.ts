@@ -23,10 +23,14 @@ export interface ServiceProcess {
   stop: () => Promise<number | null>
 }
 
-/** `entry`: node's arguments, src/server.ts through tsx unless given (the benchmarks run dist/server.js). */
-export async function startServiceProcess (settings: Record<string, string>, opts: { echo?: boolean, entry?: string[] } = {}): Promise<ServiceProcess> {
+/**
+ * `entry`: node's arguments, src/server.ts through tsx unless given (the benchmarks run dist/server.js).
+ * `prefix`: a command that runs node, such as ['prlimit', '--nofile=350', '--'].
+ */
+export async function startServiceProcess (settings: Record<string, string>, opts: { echo?: boolean, entry?: string[], prefix?: string[] } = {}): Promise<ServiceProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, opts.entry ?? ['--import', 'tsx', 'src/server.ts'], {
+  const command = [...opts.prefix ?? [], process.execPath, ...opts.entry ?? ['--import', 'tsx', 'src/server.ts']]
+  const child = spawn(command[0] as string, command.slice(1), {
     cwd: ROOT,
     env: isolatedEnv({ ...settings, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,22 +1,12 @@
 // For the test runner and the benchmarks: a free loopback port, and an embedded PostgreSQL in a
 // temporary folder that is removed when it stops.
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js'
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js'
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
-}
+export { freePort }
 
 export async function startTemporaryPostgres (label: string): Promise<EmbeddedDatabase> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `run-logs-${label}-`))

@@ -6,6 +6,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import { errors } from './errors.js'
+import { cutOffStalledRequests } from './http/stalled-requests.js'
+import { drainUnreadBodies } from './http/unread-body.js'
 import authPlugin from './plugins/auth.js'
 import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
@@ -35,6 +37,10 @@ export interface BuildOptions {
   loggerInstance?: FastifyBaseLogger
 }
 
+// After its answer, the rest of a request's body is read only while it keeps coming (src/http/unread-body.ts).
+const UNREAD_BODY_IDLE_MS = 2000
+const UNREAD_BODY_DEADLINE_MS = 10_000
+
 const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/
 const PROBES = new Set(['/healthz', '/readyz'])
 
@@ -60,6 +66,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
     return503OnClosing: false,
+    // Node checks its request and header timeouts this often (30 s by default): stalled requests end on time.
+    http: { connectionsCheckingInterval: 1000 },
     bodyLimit: 1024 * 1024
   })
   app.setValidatorCompiler(validatorCompiler)
@@ -84,6 +92,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // A response that began before the close (a long read) keeps its connection alive after it ends, and
   // server.close() closed idle connections only once: close them again as each response finishes.
   app.addHook('onResponse', async () => { if (closing) setImmediate(() => { app.server.closeIdleConnections() }) })
+  drainUnreadBodies(app, { maxBytes: 2 * config.ingestMaxBytes, idleMs: UNREAD_BODY_IDLE_MS, deadlineMs: UNREAD_BODY_DEADLINE_MS, isClosing: () => closing })
+  cutOffStalledRequests(app, config.connections)
 
   await app.register(errorHandlerPlugin)
   await app.register(swaggerPlugin)

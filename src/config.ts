@@ -8,6 +8,14 @@ const intSetting = (fallback: number, min: number, max: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .pipe(z.number().int().min(min).max(max))
 
+// A duration: seconds, or a number with s, m, h or d (24h).
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+const durationSetting = (fallback: string, minSeconds: number, maxSeconds: number) =>
+  z.string().trim().toLowerCase().optional().transform((v) => v ?? fallback)
+    .pipe(z.string().regex(/^\d{1,9}[smhd]?$/, 'must be a duration: seconds, or a number with s, m, h or d such as 24h'))
+    .transform((v) => Number(v.replace(/[smhd]$/, '')) * (UNIT_SECONDS[v.at(-1) as string] ?? 1))
+    .pipe(z.number().min(minSeconds, `must be at least ${minSeconds} seconds`).max(maxSeconds, `must be at most ${maxSeconds} seconds`))
+
 const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v))
 const optionalUrl = optionalString.pipe(z.url().optional())
 const optionalSecret = optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional())
@@ -27,11 +35,13 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   DATABASE_READ_URL: optionalUrl,
   DATABASE_POOL_SIZE: intSetting(10, 1, 200),
-  EMBEDDED_PG_PORT: intSetting(54329, 1, 65535),
+  EMBEDDED_PG_PORT: z.string().trim().regex(/^\d+$/, 'must be a port number').optional().transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number().int().min(1).max(65535).optional()),
   AUTH_JWT_SECRET: optionalSecret,
   AUTH_JWKS_URL: optionalHttpUrl,
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
+  AUTH_MAX_TOKEN_LIFETIME: durationSetting('24h', 60, 366 * 86400),
   INGEST_MAX_BYTES: intSetting(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   LINE_MAX_BYTES: intSetting(256 * 1024, 1, 64 * 1024 * 1024),
   LOG_RETENTION_DAYS: intSetting(30, 0, 36500),
@@ -84,7 +94,10 @@ const envSchema = z.object({
   PRESSURE_RETRY_AFTER_SECONDS: intSetting(10, 1, 3600),
   METRICS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  SHUTDOWN_GRACE_SECONDS: intSetting(10, 1, 3600)
+  SHUTDOWN_GRACE_SECONDS: intSetting(10, 1, 3600),
+  REQUEST_BODY_IDLE_SECONDS: intSetting(15, 1, 3600),
+  REQUEST_DEADLINE_SECONDS: intSetting(120, 1, 86400),
+  MAX_CONNECTIONS: intSetting(4096, 1, 1_000_000)
 })
 
 /** Past 90% of V8's heap limit (--max-old-space-size) a process is close to dying of it: shed load first. */
@@ -104,12 +117,15 @@ export interface Config {
   /** A streaming replica of databaseUrl for GET traffic (docs/scaling.md); unset: reads go to databaseUrl. */
   databaseReadUrl?: string
   databasePoolSize: number
-  embeddedPgPort: number
+  /** Unset: a free loopback port is chosen at each start. */
+  embeddedPgPort?: number
   auth: {
     jwtSecret?: string
     jwksUrl?: string
     issuer?: string
     audience?: string
+    /** A token's exp may lie at most this far after its iat (or after now, without iat or with a later one). */
+    maxTokenLifetimeSeconds: number
     /** No AUTH_* set: a secret is generated in dataDir and `npm run token` signs with it. */
     devMode: boolean
   }
@@ -169,6 +185,14 @@ export interface Config {
     token?: string
   }
   shutdownGraceSeconds: number
+  /** Stalled requests and connections (src/http/stalled-requests.ts). */
+  connections: {
+    /** A body that stops arriving this long is answered 408. */
+    bodyIdleSeconds: number
+    /** A request (headers and body) still arriving this long after it began is answered 408. */
+    deadlineSeconds: number
+    maxConnections: number
+  }
 }
 
 /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
@@ -224,6 +248,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
+      maxTokenLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME,
       devMode: !anyAuth
     },
     ingestMaxBytes: e.INGEST_MAX_BYTES,
@@ -280,6 +305,11 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       retryAfterSeconds: e.PRESSURE_RETRY_AFTER_SECONDS
     },
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
-    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    connections: {
+      bodyIdleSeconds: e.REQUEST_BODY_IDLE_SECONDS,
+      deadlineSeconds: e.REQUEST_DEADLINE_SECONDS,
+      maxConnections: e.MAX_CONNECTIONS
+    }
   }
 }

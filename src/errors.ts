@@ -16,6 +16,7 @@ const ForbiddenError = createError('Forbidden', '%s', 403)
 const NotFoundError = createError('NotFound', '%s', 404)
 const MethodNotAllowedError = createError('MethodNotAllowed', '%s', 405)
 const NotAcceptableError = createError('NotAcceptable', '%s', 406)
+const RequestTimeoutError = createError('RequestTimeout', '%s', 408)
 const ConflictError = createError('Conflict', '%s', 409)
 const GoneError = createError('Gone', '%s', 410)
 const PayloadTooLargeError = createError('PayloadTooLarge', '%s', 413)
@@ -34,7 +35,7 @@ function build (ctor: (message: string) => FastifyError, message: string, detail
 }
 
 const CONTRACT_CODE: Record<string, string> = Object.fromEntries(['InvalidRequest', 'Unauthorized', 'Forbidden', 'NotFound',
-  'MethodNotAllowed', 'NotAcceptable', 'Conflict', 'Gone', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
+  'MethodNotAllowed', 'NotAcceptable', 'RequestTimeout', 'Conflict', 'Gone', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError', 'Unavailable']
   .map((code) => [code.toUpperCase(), code]))
 
 const BEARER_REALM = 'Bearer realm="run-logs"'
@@ -48,6 +49,7 @@ export const errors = {
   notFound: (message: string, details?: ErrorDetails) => build(NotFoundError, message, details),
   methodNotAllowed: (message: string) => build(MethodNotAllowedError, message),
   notAcceptable: (message: string) => build(NotAcceptableError, message),
+  requestTimeout: (message: string) => build(RequestTimeoutError, message),
   conflict: (message: string, details?: ErrorDetails) => build(ConflictError, message, details),
   gone: (message: string, details?: ErrorDetails) => build(GoneError, message, details),
   payloadTooLarge: (message: string, details?: ErrorDetails) => build(PayloadTooLargeError, message, details),
@@ -66,6 +68,7 @@ const CODE_BY_STATUS: Record<number, (message: string) => ApiError> = {
   404: errors.notFound,
   405: errors.methodNotAllowed,
   406: errors.notAcceptable,
+  408: errors.requestTimeout,
   409: errors.conflict,
   410: errors.gone,
   413: errors.payloadTooLarge,
@@ -82,10 +85,16 @@ const FRAMEWORK_ERRORS: Record<string, () => ApiError> = {
   FST_ERR_MAX_PARAM_LENGTH: () => errors.invalidRequest('A path parameter is too long; run ids are 4 to 64 letters, digits, underscores, dots or dashes.')
 }
 
+/** Whether `err` is already one of the catalogue's errors. */
+export function isApiError (err: unknown): err is ApiError {
+  const e = err as Partial<ApiError> | null | undefined
+  return typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number'
+}
+
 /** Turns anything thrown into a catalogue error; 4xx errors of the framework keep their status and message. */
 export function toApiError (err: unknown): ApiError {
   const e = err as Partial<ApiError> & { code?: string }
-  if (typeof e?.code === 'string' && OUR_CODES.has(e.code) && typeof e.statusCode === 'number') return e as ApiError
+  if (isApiError(err)) return err
   if (isDatabaseUnavailable(err)) return errors.unavailable('The log store is unavailable; retry shortly.')
   const framework = typeof e?.code === 'string' ? FRAMEWORK_ERRORS[e.code] : undefined
   if (framework !== undefined) return framework()

@@ -92,6 +92,34 @@ t.test('an expired token: 401', async (t) => {
   t.match(res.json().error.message, /expired/)
 })
 
+t.test('a token must expire, within AUTH_MAX_TOKEN_LIFETIME (24 hours) of its iat or of now', async (t) => {
+  const claims = { scope: 'logs.read', resource_groups: ['*'] }
+  const signed = async (times: { iat?: number, exp?: number }): Promise<string> =>
+    await new SignJWT({ ...claims, ...times }).setProtectedHeader({ alg: 'HS256' }).sign(bytes(TEST_SECRET))
+  const now = nowSeconds()
+  const refused: Record<string, { iat?: number, exp?: number }> = {
+    'no exp': { iat: now },
+    'no exp, no iat': {},
+    'exp 1e20': { iat: now, exp: 1e20 },
+    'exp 24 hours and a minute after iat': { iat: now, exp: now + 86_460 },
+    'exp 25 hours from now, without iat': { exp: now + 25 * 3600 },
+    'exp 25 hours from now, with an iat in the future': { iat: now + 3600, exp: now + 25 * 3600 }
+  }
+  for (const [what, times] of Object.entries(refused)) {
+    const res = await getLogs(`Bearer ${await signed(times)}`)
+    assertUnauthorized(t, res)
+    t.match(res.json().error.message, /exp/, `${what}: the message names exp`)
+  }
+  for (const [what, times] of Object.entries({ 'exp 24 hours after iat': { iat: now - 60, exp: now - 60 + 86_400 }, 'exp in 23 hours, without iat': { exp: now + 23 * 3600 } })) {
+    t.equal((await getLogs(`Bearer ${await signed(times)}`)).statusCode, 404, `${what}: accepted (404: no such run)`)
+  }
+  const { app: strict } = await buildTestApp(t, { databaseUrl, env: { AUTH_MAX_TOKEN_LIFETIME: '1h' } })
+  const twoHours = await strict.inject({ url: LOGS, headers: { authorization: `Bearer ${await signed({ iat: now, exp: now + 7200 })}` } })
+  assertUnauthorized(t, twoHours)
+  t.match(twoHours.json().error.message, /AUTH_MAX_TOKEN_LIFETIME/)
+  t.equal((await strict.inject({ url: LOGS, headers: { authorization: `Bearer ${await signed({ iat: now, exp: now + 3000 })}` } })).statusCode, 404, 'within the hour: accepted')
+})
+
 t.test('an unsigned token (alg none): 401', async (t) => {
   const payload = { scope: 'logs.read logs.write', resource_groups: ['*'], sub: 'mallory', exp: nowSeconds() + 3600 }
   const unsigned = `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(payload)}.`

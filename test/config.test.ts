@@ -109,6 +109,14 @@ t.test('load and operations settings: defaults and values', async (t) => {
   t.equal(set.shutdownGraceSeconds, 30)
 })
 
+t.test('AUTH_MAX_TOKEN_LIFETIME: 24 hours by default; seconds, or a number with s, m, h or d; dev mode stays on', async (t) => {
+  t.equal(parseConfig({}).auth.maxTokenLifetimeSeconds, 86_400)
+  for (const [value, seconds] of [['3600', 3600], ['90m', 5400], ['12H', 43_200], ['7d', 604_800]] as const) {
+    t.equal(parseConfig({ AUTH_MAX_TOKEN_LIFETIME: value }).auth.maxTokenLifetimeSeconds, seconds, value)
+  }
+  t.equal(parseConfig({ AUTH_MAX_TOKEN_LIFETIME: '1h' }).auth.devMode, true, 'a lifetime alone names no issuer')
+})
+
 t.test('dev mode when no AUTH_* is set', async (t) => {
   t.equal(parseConfig({}).auth.devMode, true)
   t.equal(parseConfig({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' }).auth.devMode, true, 'an empty value is unset')
@@ -178,6 +186,9 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['AUTH_JWKS_URL', { AUTH_JWKS_URL: 'ftp://idp.example.test/jwks.json' }],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'https://idp.example.test/' }],
     ['AUTH_AUDIENCE', { AUTH_AUDIENCE: 'run-logs' }],
+    ['AUTH_MAX_TOKEN_LIFETIME', { AUTH_MAX_TOKEN_LIFETIME: 'forever' }],
+    ['AUTH_MAX_TOKEN_LIFETIME', { AUTH_MAX_TOKEN_LIFETIME: '0' }],
+    ['AUTH_MAX_TOKEN_LIFETIME', { AUTH_MAX_TOKEN_LIFETIME: '400d' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'logs.example.test' }],
     ['EXPORT_LINK_SECRET', { EXPORT_LINK_SECRET: 'short' }],
@@ -201,7 +212,10 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['PRESSURE_SAMPLE_INTERVAL_MS', { PRESSURE_SAMPLE_INTERVAL_MS: '10' }],
     ['METRICS_ENABLED', { METRICS_ENABLED: 'yes' }],
     ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
-    ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }]
+    ['SHUTDOWN_GRACE_SECONDS', { SHUTDOWN_GRACE_SECONDS: '0' }],
+    ['REQUEST_BODY_IDLE_SECONDS', { REQUEST_BODY_IDLE_SECONDS: '0' }],
+    ['REQUEST_DEADLINE_SECONDS', { REQUEST_DEADLINE_SECONDS: 'long' }],
+    ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '0' }]
   ]
   for (const [variable, env] of cases) {
     t.test(JSON.stringify(env), async (t) => {

@@ -3,6 +3,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { otherEncodings, signatureWithUrlAlphabet } from './helpers/encodings.js'
 import { expectError } from './helpers/errors.js'
 
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n
@@ -112,6 +113,18 @@ t.test('an altered or foreign cursor is a 400', async (t) => {
   const { app: other } = await buildTestApp(t, { now: () => NOW, env: { CURSOR_SECRET: 'another-secret-of-at-least-32-characters' } })
   const res = await other.inject({ url: `${RUN}/logs?cursor=${cursor}`, headers })
   t.equal(res.statusCode, 400, 'a service with another CURSOR_SECRET refuses it')
+})
+
+t.test('a cursor has one form: other encodings of its signature are a 400', async (t) => {
+  let top = 1
+  const cursor = await signatureWithUrlAlphabet(async () => (await get(`${RUN}/logs?${RANGE}&$top=${top++}`)).json<Page>().data.nextCursor as string,
+    (c) => c.split('.')[1] as string)
+  const [payload, signature] = cursor.split('.') as [string, string]
+  t.equal((await get(`${RUN}/logs?cursor=${cursor}`)).statusCode, 200, 'the cursor as given works')
+  for (const [what, sig] of Object.entries(otherEncodings(signature))) {
+    const res = await get(`${RUN}/logs?cursor=${payload}.${sig}`)
+    expectError(t, res, 400, 'InvalidRequest', `${what}: 400`)
+  }
 })
 
 t.test('parameters sent with a cursor must agree with it: disagreeing ones are a 400 naming them; $top may change', async (t) => {

@@ -69,6 +69,21 @@ t.test('npm run token prints a token the dev-mode app accepts in its group only'
   t.equal(defaultGroup.statusCode, 403, 'not the default group either')
 })
 
+t.test('npm run token follows AUTH_MAX_TOKEN_LIFETIME: 24 hours by default, a longer --ttl is refused', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const cli = await tokenCli([], { DATA_DIR: dataDir })
+  t.equal(cli.code, 0, cli.stderr)
+  const claims = decodeJwt(cli.stdout.trim())
+  t.equal((claims.exp as number) - (claims.iat as number), 86_400, 'valid for 24 hours')
+  const shorter = await tokenCli([], { DATA_DIR: dataDir, AUTH_MAX_TOKEN_LIFETIME: '2h' })
+  const short = decodeJwt(shorter.stdout.trim())
+  t.equal((short.exp as number) - (short.iat as number), 7200, 'AUTH_MAX_TOKEN_LIFETIME=2h: two hours')
+  const longer = await tokenCli(['--ttl', '90000'], { DATA_DIR: dataDir })
+  t.not(longer.code, 0, 'a --ttl past the limit fails')
+  t.equal(longer.stdout, '', 'and prints no token')
+  t.match(longer.stderr, /AUTH_MAX_TOKEN_LIFETIME/)
+})
+
 t.test('npm run token refuses a group the service would refuse, and prints no token', async (t) => {
   const dataDir = await tempDataDir(t)
   for (const group of ['g1', '-abc', 'a_b_c']) {

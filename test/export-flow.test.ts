@@ -86,3 +86,40 @@ t.test('create, wait for READY, download without a token, unpack, verify, and co
   const files = (await readdir(path.join(root, folders.find((f) => f.endsWith('d-flow-1')) ?? ''))).sort()
   t.same(files, ['execution.json', 'pod-1_main.log', 'pod-1_side_car.log', 'pod-2_main.log'], 'one file per pod and container, names made safe')
 })
+
+t.test('folder and file names are valid on Windows too, unique without regard to case, and traceable in execution.json', async (t) => {
+  const { app } = await buildTestApp(t, { env: { EXPORT_POLL_INTERVAL_MS: '50' } })
+  const headers = await authHeaders({}, 'team-w')
+  const same = at(1000)
+  await writeLines(app, headers, 'deployments', 'd-dots..', [{ timestamp: same, msg: 'a trailing dot', pod: 'nul', container: 'x' }])
+  await writeLines(app, headers, 'deployments', 'd-case', [
+    { timestamp: same, msg: 'lower', pod: 'CON.sole', container: '' },
+    { timestamp: same, msg: 'com1', pod: 'com1', container: 'c.' },
+    { timestamp: same, msg: 'web', pod: 'web', container: 'main' },
+    { timestamp: same, msg: 'Web', pod: 'Web', container: 'main' }
+  ])
+  await writeLines(app, headers, 'deployments', 'd-CASE', [{ timestamp: same, msg: 'upper' }])
+  const created = await requestExport(app, headers, { deploymentIds: ['d-dots..', 'd-case', 'd-CASE'], start: at(0), end: at(10_000) })
+  const ready = await waitForStatus(app, headers, created.requestId, 'READY')
+  const root = await unpack((await app.inject({ method: 'GET', url: linkPath(ready.downloadLink ?? '') })).rawPayload)
+  t.teardown(async () => { await rm(path.dirname(root), { recursive: true, force: true }) })
+  const folders = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+  const names = [...folders]
+  const owner = new Map<string, string>()
+  for (const folder of folders) {
+    const info = JSON.parse(await readFile(path.join(root, folder, 'execution.json'), 'utf8')) as { id: string, folder: string, files: Array<{ path: string }> }
+    t.equal(info.folder, folder, `${info.id}: execution.json names its folder`)
+    owner.set(info.id, folder)
+    names.push(...info.files.map((f) => f.path))
+  }
+  t.same([...owner.keys()].sort(), ['d-CASE', 'd-case', 'd-dots..'], 'each run traceable to its folder')
+  t.match(owner.get('d-dots..'), /_deployment_d-dots__$/, 'trailing dots become _')
+  for (const name of names) {
+    t.notMatch(name, /[. ]$/, `${name}: no trailing dot or space`)
+    t.notMatch(name.split('.')[0], /^(con|prn|aux|nul|com\d|lpt\d)$/i, `${name}: no reserved device name`)
+  }
+  t.equal(new Set(folders.map((f) => f.toLowerCase())).size, folders.length, 'folders differ in more than case')
+  const caseFiles = (await readdir(path.join(root, owner.get('d-case') ?? ''))).filter((n) => n.endsWith('.log'))
+  t.equal(new Set(caseFiles.map((f) => f.toLowerCase())).size, caseFiles.length, 'files differ in more than case')
+  t.ok(caseFiles.includes('_CON.sole_no-container.log') && caseFiles.includes('com1_c_.log'), `a device name gets a leading _, a trailing dot becomes _: ${caseFiles.join(', ')}`)
+})

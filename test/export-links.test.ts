@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises'
 import t from 'tap'
 import { fromMillis, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { otherEncodings, signatureWithUrlAlphabet } from './helpers/encodings.js'
 import { expectError } from './helpers/errors.js'
 import { linkPath, requestExport, waitForStatus, writeLines } from './helpers/exports.js'
 
@@ -37,6 +38,29 @@ t.test('an altered link answers 403', async (t) => {
     expectError(t, res, 403, 'Forbidden', `${what} altered: 403`)
   }
   t.equal((await app.inject({ method: 'GET', url: linkPath(link.toString()) })).statusCode, 200, 'the link as given still works')
+})
+
+t.test('a link has one form: other encodings of its signature or expiry answer 403', async (t) => {
+  const { app, ready } = await readyExport(t)
+  const given = new URL(ready.downloadLink ?? '')
+  const parts = { requestId: ready.requestId, group: 'links', expires: Number(given.searchParams.get('expires')) }
+  // The service's own signer, for an earlier expiry whose signature has a - or _ (so its +/ form differs).
+  const link = new URL(await signatureWithUrlAlphabet(async () => await app.exports.links.url({ ...parts, expires: --parts.expires }),
+    (url) => new URL(url).searchParams.get('signature') ?? ''))
+  const signature = link.searchParams.get('signature') ?? ''
+  const expires = link.searchParams.get('expires') ?? ''
+  const path = (sig: string, exp = expires): string => `${link.pathname}?group=links&expires=${exp}&signature=${sig}`
+  t.equal((await app.inject({ method: 'GET', url: path(signature) })).statusCode, 200, 'the canonical link works')
+  const variants: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(otherEncodings(signature)).map(([what, sig]) => [what, path(sig)])),
+    'expires=0<digits>': path(signature, `0${expires}`),
+    'expires with a fraction': path(signature, `${expires}.0`),
+    'expires with a sign': path(signature, `%2B${expires}`),
+    'a group with a trailing %20': `${link.pathname}?group=links%20&expires=${expires}&signature=${signature}`
+  }
+  for (const [what, url] of Object.entries(variants)) {
+    expectError(t, await app.inject({ method: 'GET', url }), 403, 'Forbidden', `${what}: 403`)
+  }
 })
 
 t.test('past expiresAt the link answers 410 and the export reads EXPIRED, before any sweep', async (t) => {

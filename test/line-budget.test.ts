@@ -79,3 +79,21 @@ t.test('over HTTP, concurrent pages past the budget are all served whole and the
   const again = await app.inject({ url: `/v2/lm/deployments/d-budget/logs?$top=5000&start=${start}`, headers })
   t.equal(again.statusCode, 200, 'the budget is free again: the next page is served')
 })
+
+t.test('closing with pages waiting for the budget: they are answered 503 before the pools end, nothing is logged as an error', async (t) => {
+  const logged: Array<{ level: number, msg?: string, err?: { message?: string } }> = []
+  const { default: pino } = await import('pino')
+  const loggerInstance = pino({ level: 'info' }, { write: (line: string) => { logged.push(JSON.parse(line)) } })
+  const { app } = await buildTestApp(t, { loggerInstance, env: { RATE_LIMIT_READS_PER_MINUTE: '0' } })
+  const headers = await authHeaders()
+  const at = new Date(Date.now() - 60_000).toISOString()
+  const write = await app.inject({ method: 'POST', url: '/v2/lm/executions/e-closing/logs', headers, payload: Array.from({ length: 6000 }, (_, i) => ({ timestamp: at, msg: `line ${i}` })) })
+  t.equal(write.statusCode, 200)
+  const reads = Array.from({ length: 20 }, async () => await app.inject({ url: '/v2/lm/executions/e-closing/logs?$top=5000', headers }))
+  await tick()
+  await app.close()
+  const statuses = (await Promise.all(reads)).map((r) => r.statusCode)
+  t.ok(statuses.every((s) => s === 200 || s === 503), `each page served or refused 503: ${statuses.join(' ')}`)
+  t.ok(statuses.includes(503), 'the waiting pages are refused')
+  t.same(logged.filter((l) => l.level >= 50).map((l) => `${l.msg} ${l.err?.message ?? ''}`), [], 'no error-level log')
+})

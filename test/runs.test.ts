@@ -2,6 +2,7 @@
 // contract's error body on bad parameters, tokens and cursors.
 import t from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
+import { otherEncodings, signatureWithUrlAlphabet } from './helpers/encodings.js'
 import { expectError } from './helpers/errors.js'
 
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n
@@ -141,6 +142,18 @@ t.test('cursors: altered, from a read, or with filters that disagree are refused
   expectError(t, readRes, 400, 'InvalidRequest', 'nor the other way round')
   const disagree = expectError(t, await app.inject({ url: `/v2/lm/runs?cursor=${cursor}&kind=execution&idPrefix=d`, headers: teamA }), 400, 'InvalidRequest')
   t.same(disagree.details, { parameters: ['kind', 'idPrefix'] })
+})
+
+t.test('a listing cursor has one form: other encodings of its signature are a 400', async (t) => {
+  let ns = 0
+  // The cursor signs its filters: another end each try gives another signature, until one has a - or _.
+  const cursor = await signatureWithUrlAlphabet(async () => (await list(`$top=1&end=${minutesAgo(0, --ns)}`)).nextCursor as string,
+    (c) => c.split('.')[1] as string)
+  const [payload, signature] = cursor.split('.') as [string, string]
+  t.equal((await app.inject({ url: `/v2/lm/runs?cursor=${cursor}`, headers: teamA })).statusCode, 200, 'the cursor as given works')
+  for (const [what, sig] of Object.entries(otherEncodings(signature))) {
+    expectError(t, await app.inject({ url: `/v2/lm/runs?cursor=${payload}.${sig}`, headers: teamA }), 400, 'InvalidRequest', `${what}: 400`)
+  }
 })
 
 t.test('tokens: none or bad is a 401, without logs.read or the group a 403', async (t) => {

@@ -12,9 +12,13 @@ export function lazySecret (configured: string | undefined, dataDir: string, fil
 /** The base64url HMAC-SHA256 of `text`. */
 export const sign = (secret: string, text: string): string => createHmac('sha256', secret).update(text).digest('base64url')
 
-/** Whether `signature` is the HMAC of `text`, compared in constant time. */
+/**
+ * Whether `signature` is exactly the base64url HMAC of `text`, compared in constant time. The text is
+ * compared, not the bytes it decodes to: base64 decoders take other encodings of the same bytes (the `+/`
+ * alphabet, padding, spaces, other low bits in the last character), and a signed link accepts one form only.
+ */
 export function signatureMatches (secret: string, text: string, signature: string): boolean {
-  const expected = createHmac('sha256', secret).update(text).digest()
-  const given = Buffer.from(signature, 'base64url')
+  const expected = Buffer.from(sign(secret, text))
+  const given = Buffer.from(signature)
   return given.length === expected.length && timingSafeEqual(given, expected)
 }

@@ -16,6 +16,8 @@ export interface VerifierOptions {
   jwksUrl?: string
   issuer?: string
   audience?: string
+  /** Tokens without exp, or whose exp lies further than this after iat (or now), are refused. */
+  maxLifetimeSeconds: number
 }
 
 export class TokenError extends Error {}
@@ -53,15 +55,25 @@ export function createVerifier (opts: VerifierOptions): TokenVerifier {
     if (known !== undefined && now < known.until) return known.principal
     let payload: JWTPayload
     try {
-      ({ payload } = await jwtVerify(token, getKey, { algorithms, issuer: opts.issuer, audience: opts.audience }))
+      ({ payload } = await jwtVerify(token, getKey, { algorithms, issuer: opts.issuer, audience: opts.audience, requiredClaims: ['exp'] }))
     } catch (err) {
       if (err instanceof KeySetUnavailable) throw err
       throw new TokenError(describe(err))
     }
+    checkLifetime(payload as JWTPayload & { exp: number }, now, opts.maxLifetimeSeconds)
     const principal = principalOf(payload)
     if (verified.size >= VERIFIED_TOKENS_KEPT) verified.clear()
-    verified.set(token, { principal, until: Math.min(now + VERIFIED_TOKEN_MS, payload.exp === undefined ? Infinity : payload.exp * 1000) })
+    verified.set(token, { principal, until: Math.min(now + VERIFIED_TOKEN_MS, (payload.exp as number) * 1000) })
     return principal
+  }
+}
+
+/** A token that never expires, or lives for years (exp: 1e20), is as good as a password that never changes. */
+function checkLifetime (payload: JWTPayload & { exp: number }, nowMs: number, maxSeconds: number): void {
+  const now = Math.floor(nowMs / 1000)
+  const from = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now
+  if (payload.exp - from > maxSeconds) {
+    throw new TokenError(`the token's exp lies more than ${maxSeconds} seconds after its iat (AUTH_MAX_TOKEN_LIFETIME); ask for a shorter-lived token`)
   }
 }
 
@@ -71,6 +83,7 @@ const VERIFIED_TOKEN_MS = 60_000
 function describe (err: unknown): string {
   if (err instanceof TokenError) return err.message
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired'
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'exp' && err.reason === 'missing') return 'the token has no exp claim; tokens must expire'
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's ${err.claim} claim is not accepted`
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token\'s signing algorithm is not accepted'
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token\'s signature does not verify'

@@ -1,4 +1,5 @@
-// `npm run token -- [--group G] [--scope "..."] [--ttl SECONDS] [--subject S]`: prints a dev-mode token,
+// `npm run token -- [--group G] [--scope "..."] [--ttl SECONDS] [--subject S]`: prints a dev-mode token (valid
+// AUTH_MAX_TOKEN_LIFETIME, 24 hours, unless --ttl is shorter),
 // signed with the secret the service keeps in DATA_DIR. Refuses when any AUTH_* is set.
 import { parseArgs } from 'node:util'
 import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
@@ -11,7 +12,7 @@ try {
     options: {
       group: { type: 'string', multiple: true },
       scope: { type: 'string', default: ALL_SCOPES.join(' ') },
-      ttl: { type: 'string', default: String(24 * 3600) },
+      ttl: { type: 'string' },
       subject: { type: 'string', default: 'dev' }
     }
   })
@@ -20,8 +21,11 @@ try {
     console.error('AUTH_* is set: the service verifies tokens from your identity provider, and no dev token is printed.')
     process.exit(1)
   }
-  const ttlSeconds = Number(values.ttl)
+  // The service refuses tokens living longer than AUTH_MAX_TOKEN_LIFETIME: the default is that, an explicit longer --ttl is an error.
+  const maxSeconds = config.auth.maxTokenLifetimeSeconds
+  const ttlSeconds = Number(values.ttl ?? maxSeconds)
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new Error('--ttl must be a positive number of seconds')
+  if (ttlSeconds > maxSeconds) throw new Error(`--ttl ${ttlSeconds}: the service accepts tokens of at most ${maxSeconds} seconds (AUTH_MAX_TOKEN_LIFETIME)`)
   const groups = values.group ?? ['default']
   // A token for a group the service would refuse (400) is of no use: say so now.
   const invalid = groups.filter((g) => g !== '*' && !RESOURCE_GROUP_PATTERN.test(g))

@@ -15,6 +15,7 @@ import tar from 'tar-stream'
 import type { ClaimedJob } from '../store/export-jobs.js'
 import { exportLines } from '../store/export-lines.js'
 import { parseRfc3339 } from '../time.js'
+import { UniqueNames } from './file-names.js'
 import { RunFiles } from './run-files.js'
 import { executionJson, readme, runFolder, type ArchiveHeader, type RunSummary } from './summary.js'
 
@@ -86,8 +87,9 @@ export async function buildArchive (job: ClaimedJob, ctx: BuildContext): Promise
     const manifest: string[] = []
     const summaries: RunSummary[] = []
     pack.entry({ name: `${root}/`, type: 'directory', mode: 0o755, mtime: ctx.mtime })
+    const folders = new UniqueNames()
     for (const run of job.runs) {
-      const folder = runFolder(run)
+      const folder = folders.take(runFolder(run))
       const files = new RunFiles(workDir, ctx.maxFileBytes)
       for await (const rows of exportLines(ctx.pool, { group: job.group, kind: run.kind, id: run.id }, start, end)) {
         await files.add(rows)

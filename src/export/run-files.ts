@@ -5,6 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { StoredRow } from '../store/log-store.js'
 import { formatStored } from '../time.js'
+import { UniqueNames } from './file-names.js'
 
 export interface LogFilePart {
   /** File name inside the run's folder. */
@@ -48,7 +49,7 @@ const safeName = (value: string, fallback: string): string =>
 
 export class RunFiles {
   private readonly files = new Map<string, OpenFile>()
-  private readonly usedNames = new Set<string>()
+  private readonly names = new UniqueNames()
   private tempCount = 0
 
   constructor (private readonly workDir: string, private readonly maxFileBytes: number) {}
@@ -99,11 +100,8 @@ export class RunFiles {
     const key = `${pod}\u0000${container}`
     let file = this.files.get(key)
     if (file === undefined) {
-      // Different pods or containers can map to one safe name: later ones get ~2, ~3, ...
-      const base = `${safeName(pod, 'no-pod')}_${safeName(container, 'no-container')}`
-      let baseName = base
-      for (let n = 2; this.usedNames.has(baseName); n++) baseName = `${base}~${n}`
-      this.usedNames.add(baseName)
+      // Different pods or containers can map to one safe name (or differ in case only): later ones get ~2, ~3, ...
+      const baseName = this.names.take(`${safeName(pod, 'no-pod')}_${safeName(container, 'no-container')}`)
       file = { pod, container, baseName, parts: [] }
       this.files.set(key, file)
     }

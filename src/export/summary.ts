@@ -38,6 +38,7 @@ export function executionJson (header: ArchiveHeader, summary: RunSummary): stri
   return JSON.stringify({
     kind: run.kind,
     id: run.id,
+    folder: summary.folder,
     resourceGroup: header.group,
     exportRequestId: header.requestId,
     range: { start: header.filters.start, end: header.filters.end },

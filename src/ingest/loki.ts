@@ -4,6 +4,7 @@
 import { errors } from '../errors.js'
 import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
 import { TimestampError, type Instant } from '../time.js'
+import type { ItemPath } from './json-scan.js'
 import type { RecordFields } from './records.js'
 import { firstField, type Fields, type RunMapper } from './run-mapper.js'
 import { fromEpochNanosText } from './timestamps.js'
@@ -18,6 +19,9 @@ export function badEntry (stream: number, entry: number | undefined, problem: st
   return errors.invalidRequest(`Stream ${stream}${entry === undefined ? '' : ` entry ${entry}`} ${problem}. Nothing was stored.`,
     entry === undefined ? { stream } : { stream, index: entry })
 }
+
+/** Where a Loki JSON push body's entries are, for the item budget. */
+export const LOKI_ENTRY_ITEMS: ItemPath[] = [['streams', '*', 'values', '*']]
 
 /** The streams of a Loki JSON push body; an entry without a usable timestamp rejects the body. */
 export function lokiJsonStreams (body: unknown): LokiStream[] {

@@ -4,6 +4,7 @@
 import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
 import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
+import type { ItemPath } from './json-scan.js'
 import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
@@ -28,6 +29,9 @@ export const recordFields = (mapping: CollectorMapping): RecordFields => ({
 const label = (record: Fields, paths: FieldPath[], index: number, name: string): string =>
   checkedText(firstField(record, paths), false, LABEL_MAX_CHARS, (problem) => badRecord(index, name, problem))
 
+/** Where a JSON body's records are (a single object is one record), for the item budget. */
+export const RECORD_ITEMS: ItemPath[] = [['*']]
+
 /** The records of a body: a JSON array (or one object), or parsed NDJSON. */
 export function recordsOf (body: unknown): unknown[] {
   if (Array.isArray(body)) return body
@@ -46,9 +50,10 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
       mapper.skip(index, run)
       continue
     }
-    let msg = checkedText(firstField(record, fields.message), true, limits.lineMaxBytes, (problem) => badRecord(index, 'message', problem))
-    // A container runtime's line ends with the newline that ended it; it is not part of the message.
-    if (msg.endsWith('\n')) msg = msg.slice(0, -1)
+    // A container runtime's line ends with the newline that ended it; it is not part of the message, nor of its size.
+    const message = firstField(record, fields.message)
+    const msg = checkedText(typeof message === 'string' && message.endsWith('\n') ? message.slice(0, -1) : message, true,
+      limits.lineMaxBytes, (problem) => badRecord(index, 'message', problem))
     const time = firstField(record, fields.timestamp)
     if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
     const instant = checkedInstant(() => parseShipperTimestamp(time), limits, (problem) => badRecord(index, 'timestamp', problem))

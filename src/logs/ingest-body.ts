@@ -2,6 +2,8 @@
 // with its index, before anything is stored.
 import { isUtf8 } from 'node:buffer'
 import { errors } from '../errors.js'
+import type { ItemBudget } from '../ingest/item-budget.js'
+import { scanJson, type ItemPath } from '../ingest/json-scan.js'
 import { NS_PER_SECOND, parseRfc3339, TimestampError, toStoredParts, type Instant } from '../time.js'
 import type { LogBatch, LogLine } from './model.js'
 
@@ -138,8 +140,15 @@ function utf8Text (body: Buffer): string {
   return body.toString('utf8')
 }
 
-/** Splits an NDJSON body into parsed values; a line that is not JSON rejects the body with its index. */
-export function parseNdjson (body: Buffer): unknown[] {
+/** The items of the native write body: a JSON array of lines, or SAP's read body. */
+export const LINE_ITEMS: ItemPath[] = [['*'], ['data', 'result', '*']]
+
+/**
+ * Splits an NDJSON body into parsed values, each line an item of `budget` (counted before any is parsed);
+ * a line that is not JSON rejects the body with its index.
+ */
+export function parseNdjson (body: Buffer, budget: ItemBudget): unknown[] {
+  scanJson(body, [[]], budget, true)
   const values: unknown[] = []
   for (const textLine of utf8Text(body).split('\n')) {
     if (textLine.trim() === '') continue
@@ -152,20 +161,17 @@ export function parseNdjson (body: Buffer): unknown[] {
   return values
 }
 
-/** Parses a JSON body kept as bytes (the bytes are hashed for Idempotency-Key). */
-export function parseJsonBody (body: Buffer): unknown {
+/**
+ * Parses a JSON body kept as bytes (the bytes are hashed for Idempotency-Key), once its items (at `items`)
+ * and values fit `budget`: a body past INGEST_MAX_LINES is refused before JSON.parse builds any of it.
+ */
+export function parseJsonBody (body: Buffer, budget: ItemBudget, items: ItemPath[]): unknown {
   if (body.length === 0) throw errors.invalidRequest('The body is empty; send a JSON array of lines.')
+  scanJson(body, items, budget)
   const text = utf8Text(body)
   try {
     return JSON.parse(text)
   } catch (err) {
     throw errors.invalidRequest(`The body is not valid JSON (${(err as Error).message}). Nothing was stored.`)
-  }
-}
-
-/** A batch of more than INGEST_MAX_LINES lines or records is refused whole (413), before any is checked. */
-export function checkLineCount (count: number, maxLines: number): void {
-  if (count > maxLines) {
-    throw errors.payloadTooLarge(`The batch has ${count} lines; at most ${maxLines} are accepted in one request (INGEST_MAX_LINES).`, { lines: count, maxLines })
   }
 }

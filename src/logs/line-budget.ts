@@ -4,17 +4,19 @@
 // served, instead of each holding a 1.6 MB body until its socket drains (docs/performance.md, memory).
 export class LineBudget {
   private used = 0
-  private readonly waiting: Array<{ lines: number, admit: () => void }> = []
+  private readonly waiting: Array<{ lines: number, admit: () => void, refuse: (err: Error) => void }> = []
+  private refusal: (() => Error) | undefined
 
   constructor (readonly capacity: number) {}
 
   /** Waits until `lines` fit (a page larger than the whole budget waits for an empty one); returns the release, safe to call twice. */
   async take (lines: number): Promise<() => void> {
     const wanted = Math.min(lines, this.capacity)
+    if (this.refusal !== undefined) throw this.refusal()
     if (this.waiting.length === 0 && this.used + wanted <= this.capacity) {
       this.used += wanted
     } else {
-      await new Promise<void>((resolve) => { this.waiting.push({ lines: wanted, admit: resolve }) })
+      await new Promise<void>((resolve, reject) => { this.waiting.push({ lines: wanted, admit: resolve, refuse: reject }) })
     }
     let released = false
     return () => {
@@ -23,6 +25,15 @@ export class LineBudget {
       this.used -= wanted
       this.admitWaiting()
     }
+  }
+
+  /**
+   * From now on every page waiting, and every later one, is refused with `error()` (the service is closing:
+   * a page admitted after the pools end would fail); pages admitted already finish.
+   */
+  refuseFromNow (error: () => Error): void {
+    this.refusal = error
+    for (const next of this.waiting.splice(0)) next.refuse(error())
   }
 
   /** Lines taken now, and pages waiting. */

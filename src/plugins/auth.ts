@@ -16,6 +16,10 @@ declare module 'fastify' {
     /** The AI-Resource-Group the request acts in, once authorized. */
     resourceGroup: string
   }
+  interface FastifyContextConfig {
+    /** Loki's X-Scope-OrgID (Promtail's and Alloy's tenant_id) names the group when AI-Resource-Group is absent. */
+    tenantHeaderNamesGroup?: boolean
+  }
 }
 
 function bearerToken (request: FastifyRequest): string {
@@ -27,11 +31,12 @@ function bearerToken (request: FastifyRequest): string {
 }
 
 function resourceGroupOf (request: FastifyRequest): string {
-  const value = request.headers['ai-resource-group']
+  const fromTenant = request.headers['ai-resource-group'] === undefined && request.routeOptions.config.tenantHeaderNamesGroup === true
+  const [header, value] = fromTenant ? ['X-Scope-OrgID', request.headers['x-scope-orgid']] : ['AI-Resource-Group', request.headers['ai-resource-group']]
   if (value === undefined) return DEFAULT_RESOURCE_GROUP
   if (typeof value !== 'string' || !RESOURCE_GROUP_PATTERN.test(value)) {
-    throw errors.invalidRequest('Header AI-Resource-Group must be 3 to 253 letters, digits, dots or dashes, starting and ending with a letter or digit.',
-      { header: 'AI-Resource-Group' })
+    throw errors.invalidRequest(`Header ${header} must be 3 to 253 letters, digits, dots or dashes, starting and ending with a letter or digit.`,
+      { header })
   }
   return value
 }
@@ -39,7 +44,7 @@ function resourceGroupOf (request: FastifyRequest): string {
 async function authPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { auth, dataDir } = opts.config
   const secret = auth.devMode ? await readOrCreateSecret(dataDir, DEV_AUTH_SECRET_FILE) : auth.jwtSecret
-  const verify: TokenVerifier = createVerifier({ secret, jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience })
+  const verify: TokenVerifier = createVerifier({ secret, jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience, maxLifetimeSeconds: auth.maxTokenLifetimeSeconds })
 
   app.decorateRequest('principal', null)
   app.decorateRequest('resourceGroup', DEFAULT_RESOURCE_GROUP)

@@ -19,8 +19,9 @@ function fromValidation (issues: ValidationIssue[], context: string | undefined)
   }
   const first = issues[0] ?? {}
   const name = (first.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.')
-  const expectedOnce = first.keyword === 'invalid_type' && String(first.message).includes('received array')
-  const message = expectedOnce ? 'must be given once' : first.message ?? 'is invalid'
+  // An array where one value is wanted: a repeated query parameter or header, or a JSON array for an object.
+  const arrayForOne = first.keyword === 'invalid_type' && String(first.message).includes('received array')
+  const message = !arrayForOne ? first.message ?? 'is invalid' : context === 'body' ? 'must be a JSON object, not an array' : 'must be given once'
   return errors.invalidRequest(name === '' ? `Invalid ${context ?? 'request'}: ${message}.` : `Invalid ${where} ${name}: ${message}.`,
     name === '' ? undefined : { parameter: name })
 }
@@ -62,7 +63,7 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
   // Typed as a JSON'd Buffer by Fastify; a Buffer at run time.
   const requestLine = /^[A-Z]+ ([^ ?\r\n]*)/.exec(Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '')
   const requestId = randomUUID()
-  const body = JSON.stringify({ error: { code: 'InvalidRequest', message, requestId, target: requestLine?.[1] ?? '' } })
+  const body = JSON.stringify({ error: { code: status === 408 ? 'RequestTimeout' : 'InvalidRequest', message, requestId, target: requestLine?.[1] ?? '' } })
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n` +

@@ -1,29 +1,24 @@
 // Endpoints shippers point their stock outputs at: POST /v2/lm/logs (Fluent Bit http output, Vector http
 // sink) and POST /loki/api/v1/push (Promtail, Grafana Alloy). Each record names its run through labels;
 // one batch may span many runs and is stored in one transaction. See docs/shippers.md.
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { mayActIn } from '../../auth/tokens.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { hashKey, storeOnce } from '../../ingest/idempotency.js'
-import { lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
+import { ItemBudget } from '../../ingest/item-budget.js'
+import { LOKI_ENTRY_ITEMS, lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
 import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
-import { mapRecords, recordFields, recordsOf } from '../../ingest/records.js'
+import { mapRecords, RECORD_ITEMS, recordFields, recordsOf } from '../../ingest/records.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
-import { checkLineCount, ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
+import { ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse } from '../logs/schemas.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 
 const RESPONSES = { 200: collectorResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse, 413: errorResponse, 415: errorResponse }
-
-// Promtail's tenant_id and Alloy's tenant_id send X-Scope-OrgID; without AI-Resource-Group it names the group.
-const tenantAsGroup: onRequestAsyncHookHandler = async (request) => {
-  const tenant = request.headers['x-scope-orgid']
-  if (request.headers['ai-resource-group'] === undefined && typeof tenant === 'string') request.headers['ai-resource-group'] = tenant
-}
 
 export default async function collectorRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
@@ -65,8 +60,8 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
   }, async (request, reply) => {
     const { body, limits, mapper, key } = begin(request, request.query.dedupe)
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
-    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : recordsOf(parseJsonBody(body))
-    checkLineCount(records.length, config.ingestMaxLines)
+    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records')
+    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS))
     mapRecords(records, fields, mapper, limits)
     const { runs, answer } = mapper.result()
     await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })
@@ -76,7 +71,9 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
 
   app.withTypeProvider<ZodTypeProvider>().post('/loki/api/v1/push', {
     ...common,
-    onRequest: [tenantAsGroup, app.requireScope('logs.write')],
+    onRequest: app.requireScope('logs.write'),
+    // Promtail's tenant_id and Alloy's tenant_id send X-Scope-OrgID; without AI-Resource-Group it names the group.
+    config: { tenantHeaderNamesGroup: true },
     schema: {
       operationId: 'loki.push',
       summary: 'Loki push API, as Promtail and Grafana Alloy send it',
@@ -94,8 +91,10 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
     const { body, limits, mapper, key } = begin(request, request.query.dedupe)
     const type = mediaTypeOf(request)
     if (type === 'application/x-ndjson') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-protobuf (Loki push); NDJSON goes to /v2/lm/logs.')
-    const streams = type === 'application/x-protobuf' ? lokiProtobufStreams(body, config.ingestMaxBytes) : lokiJsonStreams(parseJsonBody(body))
-    checkLineCount(streams.reduce((n, s) => n + s.times.length, 0), config.ingestMaxLines)
+    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'entries')
+    const streams = type === 'application/x-protobuf'
+      ? lokiProtobufStreams(body, config.ingestMaxBytes, budget)
+      : lokiJsonStreams(parseJsonBody(body, budget, LOKI_ENTRY_ITEMS))
     mapLokiStreams(streams, fields, mapper, limits)
     const { runs, answer } = mapper.result()
     await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { audit } from '../../audit.js'
+import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
 import { errors } from '../../errors.js'
 import { isExpired } from '../../export/view.js'
 import { NS_PER_SECOND } from '../../time.js'
@@ -38,7 +39,9 @@ export default async function downloadRoute (app: FastifyInstance): Promise<void
     const { requestId } = request.params
     const { group, signature } = request.query
     const expires = Number(request.query.expires)
-    if (!(await app.exports.links.verify({ requestId, group, expires }, signature))) {
+    // The signed text holds the expiry as the service wrote it: `0123` or `123.0` is another link.
+    const canonical = String(expires) === request.query.expires && RESOURCE_GROUP_PATTERN.test(group)
+    if (!canonical || !(await app.exports.links.verify({ requestId, group, expires }, signature))) {
       throw errors.forbidden('This download link is not valid: it was altered or was not made by this service. Read the export again for its current downloadLink.')
     }
     const expired = (): Error => errors.gone(`This export's download link expired at ${new Date(expires * 1000).toISOString()}; its archive is deleted. Request a new export.`, { requestId })

@@ -1,9 +1,11 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
-import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
 const MAX_LISTED_IDS = 10_000
+// PostgreSQL's OFFSET takes a bigint; a skip past this many exports would return nothing anyway.
+const MAX_SKIP = 2_147_483_647
+const SKIP_TOO_LARGE = `must be a whole number at most ${MAX_SKIP}`
 
 const timestampField = (description: string) => rfc3339Field()
   .meta({ description, format: 'date-time' })
@@ -25,14 +27,17 @@ export const listExportsQuery = z.strictObject({
   $top: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
     z.int({ error: 'must be an integer from 1 to 1000' }).min(1, { error: 'must be an integer from 1 to 1000' })
       .max(1000, { error: 'must be an integer from 1 to 1000' })).optional().meta({ description: 'Exports to return, newest first; default 100.' }),
+  // Digits past Number's safe range are still a whole number: the message says how large one may be.
   $skip: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-    z.int({ error: 'must be a whole number' }).min(0, { error: 'must be a whole number' })).optional().meta({ description: 'Exports to skip; default 0.' })
+    z.int({ error: (issue) => (typeof issue.input === 'number' && issue.input > MAX_SKIP ? SKIP_TOO_LARGE : 'must be a whole number') })
+      .min(0, { error: 'must be a whole number' }).max(MAX_SKIP, { error: SKIP_TOO_LARGE })).optional().meta({ description: 'Exports to skip; default 0.' })
 })
 
+// Only lengths here: any other alteration of a link is a 403 (docs/exports.md), which the signature decides.
 export const downloadQuery = z.strictObject({
-  group: z.string().regex(RESOURCE_GROUP_PATTERN, { error: 'must be a resource group name' }),
-  expires: z.string().regex(/^\d{1,15}$/, { error: 'must be seconds since the epoch' }),
-  signature: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be the link\'s signature' })
+  group: z.string().max(253).meta({ description: 'The export\'s resource group, as signed.' }),
+  expires: z.string().max(20).meta({ description: 'Seconds since the epoch, as signed.' }),
+  signature: z.string().max(200).meta({ description: 'The link\'s signature.' })
 })
 
 const exportFilters = z.object({

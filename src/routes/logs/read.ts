@@ -32,6 +32,8 @@ export default async function readLogsRoutes (app: FastifyInstance, opts: { conf
   const { config } = opts
   const cursorSecret = lazySecret(config.cursorSecret, config.dataDir, CURSOR_SECRET_FILE)
   const pageBudget = new LineBudget(config.readLinesInFlight)
+  // Pages still waiting for the budget when the service closes are answered 503 before the pools end.
+  app.addHook('preClose', async () => { pageBudget.refuseFromNow(() => errors.unavailable('The service is shutting down; retry shortly.', 1)) })
 
   async function cursorFrom (text: string, parameter: 'cursor' | 'Last-Event-ID'): Promise<CursorState> {
     try {

@@ -5,8 +5,9 @@ import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { storeOnce } from '../../ingest/idempotency.js'
+import { ItemBudget } from '../../ingest/item-budget.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
-import { checkLineCount, ingestLimits, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
+import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from './schemas.js'
 import { RUN_ROUTES, runKeyOf } from './runs.js'
 
@@ -40,8 +41,8 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       const run = runKeyOf(route, request, reply)
       const limits = ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes)
       const body = rawBodyOf(request)
-      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : linesOf(parseJsonBody(body))
-      checkLineCount(raw.length, config.ingestMaxLines)
+      const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'lines')
+      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : linesOf(parseJsonBody(body, budget, LINE_ITEMS))
       const batch = parseLogBatch(raw, limits)
       const accepted = batch?.lines.length ?? 0
       await storeOnce(app, request, reply, {

@@ -1,0 +1,108 @@
+// Counts a JSON body's items and values before JSON.parse builds them: one pass over the bytes, which
+// JSON.parse would read anyway, that throws (413) at INGEST_MAX_LINES + 1 items or past the value budget
+// (src/ingest/item-budget.ts). Exact for valid JSON; invalid JSON is left for JSON.parse to refuse.
+import { CONTAINER_COST, type ItemBudget } from './item-budget.js'
+
+/** Where a body's items are: keys, and '*' for any element of an array; [] is each top-level value. */
+export type ItemPath = ReadonlyArray<string>
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+interface Frame {
+  array: boolean
+  /** The path from the root while it can still lead to an item; null once it cannot. */
+  path: string[] | null
+  /** Objects: the key whose value comes next, when the path is live. */
+  key?: string
+  /** Objects: a string now is a key. */
+  expectKey: boolean
+}
+
+const startsWith = (of: ItemPath, path: string[]): boolean => path.every((p, i) => p === of[i])
+const equals = (path: string[], of: ItemPath): boolean => path.length === of.length && startsWith(of, path)
+
+/** The index of the quote that ends the string whose opening quote is at `start`. */
+function stringEnd (body: Buffer, start: number): number {
+  for (let i = body.indexOf(QUOTE, start + 1); i !== -1; i = body.indexOf(QUOTE, i + 1)) {
+    let backslashes = 0
+    while (body[i - 1 - backslashes] === BACKSLASH) backslashes++
+    if (backslashes % 2 === 0) return i
+  }
+  return body.length
+}
+
+/**
+ * Counts the items at `items` and every value into `budget`, which throws when either runs out.
+ * `multiple`: the body is a sequence of top-level values (NDJSON).
+ */
+export function scanJson (body: Buffer, items: ItemPath[], budget: ItemBudget, multiple = false): void {
+  const stack: Frame[] = []
+  // Inside an item, or off every item path, nothing more is tracked than the count of values.
+  const live = (path: string[]): string[] | null => (items.some((p) => path.length < p.length && startsWith(p, path)) ? path : null)
+  let rootsSeen = 0
+  /** A value starts here: count it, and as an item when its path is one. */
+  const valueAt = (cost: number): string[] | null => {
+    budget.values(cost)
+    const parent = stack[stack.length - 1]
+    let path: string[] | null
+    if (parent === undefined) {
+      if (rootsSeen++ > 0 && !multiple) return null
+      path = []
+    } else if (parent.path === null) {
+      return null
+    } else {
+      path = [...parent.path, parent.array ? '*' : parent.key ?? '']
+    }
+    if (items.some((p) => equals(path, p))) budget.item()
+    return live(path)
+  }
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as number
+    const top = stack[stack.length - 1]
+    switch (c) {
+      case 0x7b: // {
+      case 0x5b: // [
+        stack.push({ array: c === 0x5b, path: valueAt(CONTAINER_COST), expectKey: c === 0x7b })
+        break
+      case 0x7d: // }
+      case 0x5d: // ]
+        stack.pop()
+        break
+      case 0x2c: // ,
+        if (top !== undefined && !top.array) top.expectKey = true
+        break
+      case 0x3a: // :
+        if (top !== undefined) top.expectKey = false
+        break
+      case QUOTE: {
+        const end = stringEnd(body, i)
+        if (top !== undefined && !top.array && top.expectKey) {
+          if (top.path !== null) top.key = keyText(body, i, end)
+        } else {
+          valueAt(1)
+        }
+        i = end
+        break
+      }
+      case 0x20: case 0x09: case 0x0a: case 0x0d:
+        break
+      default: // a number, true, false or null: one value up to the next delimiter
+        valueAt(1)
+        while (i + 1 < body.length && !DELIMITERS.has(body[i + 1] as number)) i++
+    }
+  }
+}
+
+const DELIMITERS = new Set([0x2c, 0x3a, 0x5d, 0x7d, 0x5b, 0x7b, QUOTE, 0x20, 0x09, 0x0a, 0x0d])
+
+/** A key as JSON.parse reads it: "\u0064ata" is data. */
+function keyText (body: Buffer, start: number, end: number): string {
+  const raw = body.toString('utf8', start, end + 1)
+  if (!raw.includes('\\')) return raw.slice(1, -1)
+  try {
+    return JSON.parse(raw) as string
+  } catch {
+    return ''
+  }
+}
