@@ -52,6 +52,7 @@ pm.collectionVariables.set('offsetStart', new Date(now - 3600000 + 7200000).toIS
 // Fluent Bit's default date: epoch seconds with 6 decimals; Loki's: epoch nanoseconds as a string.
 pm.collectionVariables.set('fluentDate', (Date.parse(at + 'Z') / 1000 + 0.25).toFixed(6))
 pm.collectionVariables.set('lokiNs', String(Date.parse(at + 'Z') + 750) + '000000')
+pm.collectionVariables.set('otlpNs', String(Date.parse(at + 'Z') + 875) + '000000')
 pm.collectionVariables.set('exportPolls', '0')`,
     test: js`
 pm.test('3 lines accepted', function () { pm.expect(pm.response.json()).to.eql({ accepted: 3 }) })`
@@ -211,15 +212,31 @@ pm.test('one accepted, one unmatched with its index', function () {
     test: js`
 pm.test('one entry accepted', function () { pm.expect(pm.response.json()).to.include({ accepted: 1, unmatched: 0 }) })`
   }, {
+    name: 'OTLP/HTTP logs (JSON)',
+    operation: 'otlp.export_logs',
+    description: 'What an OpenTelemetry Collector\'s otlphttp exporter sends (in JSON here): resource attributes name the pod and container, a pod label the run.',
+    body: {
+      json: {
+        resourceLogs: [{
+          resource: { attributes: [{ key: 'k8s.pod.name', value: { stringValue: 'shipper-pod' } }, { key: 'k8s.container.name', value: { stringValue: 'app' } }, { key: 'k8s.pod.labels.ai.sap.com/deploymentId', value: { stringValue: '{{shipperDeploymentId}}' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: '{{otlpNs}}', severityNumber: 9, body: { stringValue: 'otlp line' } }] }]
+        }]
+      }
+    },
+    status: 200,
+    test: js`
+pm.test('every record stored: no partialSuccess', function () { pm.expect(pm.response.json()).to.eql({}) })`
+  }, {
     name: 'Read the shipped lines',
     operation: 'kubesubmit.v4.deployments.get_logs',
     path: { deploymentId: '{{shipperDeploymentId}}' },
     status: 200,
     test: sapLines + js`
-pm.test('both shippers\' lines, in time order, trailing newline dropped', function () {
+pm.test('the shippers\' lines, in time order, trailing newline dropped', function () {
   pm.expect(result).to.eql([
     { container: 'app', msg: 'fluent line', pod: 'shipper-pod', stream: 'stdout', timestamp: at + '.250+00:00' },
-    { container: 'app', msg: 'loki line', pod: 'shipper-pod', stream: 'stderr', timestamp: at + '.750+00:00' }
+    { container: 'app', msg: 'loki line', pod: 'shipper-pod', stream: 'stderr', timestamp: at + '.750+00:00' },
+    { container: 'app', msg: 'otlp line', pod: 'shipper-pod', stream: 'stdout', timestamp: at + '.875+00:00' }
   ])
 })`
   }]

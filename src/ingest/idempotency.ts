@@ -39,7 +39,7 @@ export async function storeOnce (app: FastifyInstance, request: FastifyRequest, 
   reply.send(await storedAnswer(app, request, reply, opts))
 }
 
-async function storedAnswer (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply,
+export async function storedAnswer (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply,
   opts: { runs: RunLines[], answer: object, body: Buffer, ttlHours: number, key?: string }): Promise<string> {
   const response = JSON.stringify(opts.answer)
   reply.type(JSON_TYPE)
