@@ -179,3 +179,12 @@ t.test('other media types are 415', async (t) => {
   const s = await service(t)
   expectError(t, await s.post('/v1/logs', '{}', { 'content-type': 'application/x-ndjson' }), 415, 'UnsupportedMediaType')
 })
+
+t.test('?dedupe=body: without a key, a retried batch (the same bytes) is stored once', async (t) => {
+  const s = await service(t)
+  const body = encodeLogsRequest(collectorRequest([{ timeUnixNano: TS(NOW), body: { stringValue: 'retried' }, attributes: [attr('deploymentId', 'd-dedupe01')] }]))
+  t.equal((await s.post('/v1/logs?dedupe=body', body, PROTOBUF)).statusCode, 200)
+  const again = await s.post('/v1/logs?dedupe=body', body, PROTOBUF)
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  t.same(await s.stored(), { runs: 1, lines: 1 })
+})

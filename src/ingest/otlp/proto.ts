@@ -73,7 +73,7 @@ function repeatedValues (r: Reader, end: number): AnyValue[] {
   return values
 }
 
-/** A KeyValueList's (or attributes') key/value pairs, into `into`. */
+/** The key/value pairs of a KeyValueList or a Resource (field 1 of both is `repeated KeyValue`), into `into`. */
 function keyValues (r: Reader, end: number, into: KeyValues): KeyValues {
   fields(r, end, (field, wire) => {
     if (field !== 1 || wire !== WIRE_LEN) return false
@@ -93,16 +93,6 @@ function keyValue (r: Reader, end: number, into: KeyValues): void {
     return true
   })
   into[key] = value
-}
-
-function resource (r: Reader, end: number): KeyValues {
-  const attributes: KeyValues = {}
-  fields(r, end, (field, wire) => {
-    if (field !== 1 || wire !== WIRE_LEN) return false
-    keyValue(r, endOf(r), attributes)
-    return true
-  })
-  return attributes
 }
 
 function logRecord (r: Reader, end: number, resourceAttributes: KeyValues): OtlpRecord {
@@ -133,7 +123,7 @@ function resourceLogs (r: Reader, end: number, budget: RecordBudget, into: OtlpR
   // The resource may come after its scope logs on the wire: records take it once it is known.
   const resourceAttributes: KeyValues = {}
   fields(r, end, (field, wire) => {
-    if (field === 1 && wire === WIRE_LEN) Object.assign(resourceAttributes, resource(r, endOf(r)))
+    if (field === 1 && wire === WIRE_LEN) keyValues(r, endOf(r), resourceAttributes)
     else if (field === 2 && wire === WIRE_LEN) scopeLogs(r, endOf(r), resourceAttributes, budget, into)
     else return false
     return true

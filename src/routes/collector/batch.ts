@@ -1,18 +1,12 @@
 // What every collector endpoint starts a batch with: the decoded body, the time limits, the run mapper
 // (tenancy) and the idempotency key.
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { mayActIn } from '../../auth/tokens.js'
 import type { Config } from '../../config.js'
 import { hashKey } from '../../ingest/idempotency.js'
 import { rawBodyOf } from '../../ingest/raw-body.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
 import { ingestLimits } from '../../logs/ingest-body.js'
-
-// Promtail's tenant_id and Alloy's tenant_id send X-Scope-OrgID; without AI-Resource-Group it names the group.
-export const tenantAsGroup: onRequestAsyncHookHandler = async (request) => {
-  const tenant = request.headers['x-scope-orgid']
-  if (request.headers['ai-resource-group'] === undefined && typeof tenant === 'string') request.headers['ai-resource-group'] = tenant
-}
 
 export type BatchStart = ReturnType<typeof batchStart>
 

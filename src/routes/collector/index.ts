@@ -1,6 +1,7 @@
 // Endpoints shippers point their stock outputs at: POST /v2/lm/logs (Fluent Bit http output, Vector http
-// sink) and POST /loki/api/v1/push (Promtail, Grafana Alloy). Each record names its run through labels;
-// one batch may span many runs and is stored in one transaction. See docs/shippers.md.
+// sink), POST /loki/api/v1/push (Promtail, Grafana Alloy) and POST /v1/logs (OTLP, otlp.ts). Each record
+// names its run through labels; one batch may span many runs and is stored in one transaction. See
+// docs/shippers.md.
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from '../../config.js'
@@ -13,7 +14,8 @@ import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../ingest/raw
 import { mapRecords, recordFields, recordsOf } from '../../ingest/records.js'
 import { checkLineCount, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse } from '../logs/schemas.js'
-import { batchStart, tenantAsGroup } from './batch.js'
+import { tenantAsGroup } from '../../auth/tenant-header.js'
+import { batchStart } from './batch.js'
 import otlpRoutes from './otlp.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 

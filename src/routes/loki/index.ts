@@ -9,7 +9,7 @@ import { LokiQueryError } from '../../loki/logql.js'
 import { directionOf, limitOf, lokiParams, parseLokiTime, stepOf, timeRange } from '../../loki/params.js'
 import { LokiReader } from '../../loki/query.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
-import { tenantAsGroup } from '../collector/batch.js'
+import { tenantAsGroup } from '../../auth/tenant-header.js'
 import { errorResponse } from '../logs/schemas.js'
 import lokiTailRoute from './tail.js'
 

@@ -14,7 +14,7 @@ import { lineReader, LineScan, pushedDown, type LokiLine } from '../../loki/scan
 import type { RunKey } from '../../logs/model.js'
 import { Tail } from '../../tail/tail.js'
 import { NS_PER_SECOND, type Instant } from '../../time.js'
-import { tenantAsGroup } from '../collector/batch.js'
+import { tenantAsGroup } from '../../auth/tenant-header.js'
 
 const RELIST_MS = 5000
 const runId = (run: RunKey): string => `${run.kind}\u0000${run.id}`
