@@ -108,7 +108,12 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
 
   route.get('/loki/api/v1/index/stats', {
     ...common,
-    schema: schema('loki.index_stats', 'Loki index stats: an estimate of what a query reads', 'From the matching runs\' line counts (all time): streams and chunks are runs, bytes is 0.', { query: QUERY, start: START, end: END })
+    schema: {
+      ...schema('loki.index_stats', 'Loki index stats: an estimate of what a query reads',
+        'For run labels alone, from the matching runs\' line counts (all time; streams and chunks are runs, bytes 0); with pod, container or stream matchers, counted from the lines in range.',
+        { query: QUERY, start: START, end: END }),
+      response: { ...RESPONSES, 200: z.object({ streams: z.int(), chunks: z.int(), bytes: z.int(), entries: z.int() }).meta({ description: 'Without Loki\'s status/data envelope, as Loki answers it.' }) }
+    }
   }, async (request, reply) => {
     const params = lokiParams(request)
     const r = reader(request)
