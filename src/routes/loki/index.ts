@@ -27,7 +27,12 @@ const END = text('As start; default now.')
 const SINCE = text('A duration (5m, 1h) before end; default 1h.')
 
 const lokiAnswer = z.looseObject({ status: z.literal('success'), data: z.unknown() }).meta({ description: 'Loki\'s JSON answer.' })
-const RESPONSES = { 200: lokiAnswer, 400: errorResponse, 401: errorResponse, 403: errorResponse }
+const lokiError = errorResponse.extend({
+  status: z.literal('error'),
+  code: z.int().meta({ description: 'The HTTP status.' }),
+  message: z.string().meta({ description: 'What Grafana and logcli show; the same as error.message.' })
+}).meta({ id: 'LokiError', description: 'Loki\'s error fields beside the contract\'s error.' })
+const RESPONSES = { 200: lokiAnswer, 400: lokiError, 401: lokiError, 403: lokiError }
 
 const send = (reply: FastifyReply, data: unknown): FastifyReply => (reply as FastifyReply).type(JSON_TYPE).send(JSON.stringify({ status: 'success', data }))
 
