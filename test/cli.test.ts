@@ -43,7 +43,8 @@ async function service (t: Test, opts: { databaseUrl?: string, port?: number } =
   const base = `http://127.0.0.1:${port}`
   const { app, databaseUrl } = await buildTestApp(t, {
     ...(opts.databaseUrl === undefined ? {} : { databaseUrl: opts.databaseUrl }),
-    env: { CURSOR_SECRET, PUBLIC_BASE_URL: base, EXPORT_POLL_INTERVAL_MS: '100' }
+    // Load shedding off: these tests time whole processes on a machine that may be busy.
+    env: { CURSOR_SECRET, PUBLIC_BASE_URL: base, EXPORT_POLL_INTERVAL_MS: '100', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT: '0' }
   })
   await app.listen({ host: '127.0.0.1', port })
   const env = { RUN_LOGS_URL: base, RUN_LOGS_TOKEN: await token(), AI_RESOURCE_GROUP: 'default' }

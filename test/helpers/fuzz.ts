@@ -46,7 +46,7 @@ export function contractProblem (res: SeenResponse): string | undefined {
   }
   let keys = body !== null && typeof body === 'object' ? Object.keys(body) : []
   // Loki's read API puts Loki's own error fields, which Grafana and logcli show, beside the contract's error.
-  if (res.path.startsWith('/loki/api/v1/') && res.path !== '/loki/api/v1/push') {
+  if (res.path.startsWith('/loki/api/v1/') && keys.includes('status')) {
     const loki = body as { status?: unknown, code?: unknown, message?: unknown }
     if (loki.status !== 'error' || loki.code !== res.statusCode || typeof loki.message !== 'string') return `a ${res.statusCode} without Loki's status, code and message: ${res.body.slice(0, 200)}`
     keys = keys.filter((k) => !['status', 'code', 'message'].includes(k))
