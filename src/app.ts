@@ -21,6 +21,7 @@ import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
 import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
+import lokiReadRoutes from './routes/loki/index.js'
 import readLogsRoutes from './routes/logs/read.js'
 import runRoutes from './routes/runs/index.js'
 import writeLogsRoutes from './routes/logs/write.js'
@@ -116,6 +117,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })
   await app.register(collectorRoutes, { config })
+  await app.register(lokiReadRoutes, { config })
   await app.register(consolePlugin)
   return app
 }

@@ -81,6 +81,11 @@ const envSchema = z.object({
   FOLLOW_MAX_SECONDS: intSetting(3600, 1, 7 * 86400),
   FOLLOW_MAX_PER_GROUP: intSetting(100, 1, 100_000),
   FOLLOW_HEARTBEAT_SECONDS: intSetting(15, 1, 3600),
+  // Loki's read API (Grafana, logcli): what one query may read.
+  LOKI_MAX_RUNS: intSetting(100, 1, 100_000),
+  LOKI_MAX_SCAN_LINES: intSetting(1_000_000, 1000, 1_000_000_000),
+  LOKI_MAX_ENTRIES: intSetting(5000, 1, 1_000_000),
+  LOKI_MAX_QUERY_HOURS: intSetting(721, 1, 24 * 3660),
   // Load and operations (docs/operations.md): per-process limits, load shedding, metrics, shutdown.
   RATE_LIMIT_READS_PER_MINUTE: intSetting(6000, 0, 10_000_000),
   RATE_LIMIT_WRITES_PER_MINUTE: intSetting(30_000, 0, 10_000_000),
@@ -166,6 +171,8 @@ export interface Config {
   followMaxSeconds: number
   followMaxPerGroup: number
   followHeartbeatSeconds: number
+  /** Loki's read API: runs and lines one query may read, lines it may return, hours it may span. */
+  loki: { maxRuns: number, maxScanLines: number, maxEntries: number, maxQueryHours: number }
   // Load and operations (docs/operations.md)
   /** Requests per minute per token subject and resource group, in this process; 0 turns a limit off. */
   rateLimit: { readsPerMinute: number, writesPerMinute: number, exportsPerMinute: number }
@@ -291,6 +298,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     followMaxSeconds: e.FOLLOW_MAX_SECONDS,
     followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
     followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS,
+    loki: { maxRuns: e.LOKI_MAX_RUNS, maxScanLines: e.LOKI_MAX_SCAN_LINES, maxEntries: e.LOKI_MAX_ENTRIES, maxQueryHours: e.LOKI_MAX_QUERY_HOURS },
     rateLimit: {
       readsPerMinute: e.RATE_LIMIT_READS_PER_MINUTE,
       writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE,

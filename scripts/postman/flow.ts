@@ -52,6 +52,7 @@ pm.collectionVariables.set('offsetStart', new Date(now - 3600000 + 7200000).toIS
 // Fluent Bit's default date: epoch seconds with 6 decimals; Loki's: epoch nanoseconds as a string.
 pm.collectionVariables.set('fluentDate', (Date.parse(at + 'Z') / 1000 + 0.25).toFixed(6))
 pm.collectionVariables.set('lokiNs', String(Date.parse(at + 'Z') + 750) + '000000')
+pm.collectionVariables.set('otlpNs', String(Date.parse(at + 'Z') + 875) + '000000')
 pm.collectionVariables.set('exportPolls', '0')`,
     test: js`
 pm.test('3 lines accepted', function () { pm.expect(pm.response.json()).to.eql({ accepted: 3 }) })`
@@ -211,17 +212,103 @@ pm.test('one accepted, one unmatched with its index', function () {
     test: js`
 pm.test('one entry accepted', function () { pm.expect(pm.response.json()).to.include({ accepted: 1, unmatched: 0 }) })`
   }, {
+    name: 'OTLP/HTTP logs (JSON)',
+    operation: 'otlp.export_logs',
+    description: 'What an OpenTelemetry Collector\'s otlphttp exporter sends (in JSON here): resource attributes name the pod and container, a pod label the run.',
+    body: {
+      json: {
+        resourceLogs: [{
+          resource: { attributes: [{ key: 'k8s.pod.name', value: { stringValue: 'shipper-pod' } }, { key: 'k8s.container.name', value: { stringValue: 'app' } }, { key: 'k8s.pod.labels.ai.sap.com/deploymentId', value: { stringValue: '{{shipperDeploymentId}}' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: '{{otlpNs}}', severityNumber: 9, body: { stringValue: 'otlp line' } }] }]
+        }]
+      }
+    },
+    status: 200,
+    test: js`
+pm.test('every record stored: no partialSuccess', function () { pm.expect(pm.response.json()).to.eql({}) })`
+  }, {
     name: 'Read the shipped lines',
     operation: 'kubesubmit.v4.deployments.get_logs',
     path: { deploymentId: '{{shipperDeploymentId}}' },
     status: 200,
     test: sapLines + js`
-pm.test('both shippers\' lines, in time order, trailing newline dropped', function () {
+pm.test('the shippers\' lines, in time order, trailing newline dropped', function () {
   pm.expect(result).to.eql([
     { container: 'app', msg: 'fluent line', pod: 'shipper-pod', stream: 'stdout', timestamp: at + '.250+00:00' },
-    { container: 'app', msg: 'loki line', pod: 'shipper-pod', stream: 'stderr', timestamp: at + '.750+00:00' }
+    { container: 'app', msg: 'loki line', pod: 'shipper-pod', stream: 'stderr', timestamp: at + '.750+00:00' },
+    { container: 'app', msg: 'otlp line', pod: 'shipper-pod', stream: 'stdout', timestamp: at + '.875+00:00' }
   ])
 })`
+  }]
+}, {
+  name: '5b Grafana and logcli (Loki read API)',
+  description: 'What Grafana\'s Loki data source and logcli call, over the shipped lines: a range query, the health check, labels, series, stats and volume.',
+  steps: [{
+    name: 'query_range: the shipped lines, oldest first',
+    operation: 'loki.query_range',
+    query: [['query', '{deployment_id="{{shipperDeploymentId}}"}'], ['direction', 'forward'], ['limit', '100']],
+    status: 200,
+    test: js`
+const data = pm.response.json().data
+pm.test('resultType streams, nanosecond strings, the three shippers\' lines', function () {
+  pm.expect(data.resultType).to.equal('streams')
+  const values = [].concat.apply([], data.result.map(function (s) { return s.values }))
+  values.sort(function (a, b) { return a[0] < b[0] ? -1 : 1 })
+  pm.expect(values.map(function (v) { return v[1] })).to.eql(['fluent line', 'loki line', 'otlp line'])
+  pm.expect(values[2][0]).to.equal(pm.collectionVariables.get('otlpNs'))
+})`
+  }, {
+    name: 'query: Grafana\'s health check',
+    operation: 'loki.query',
+    query: [['query', 'vector(1)+vector(1)']],
+    status: 200,
+    test: js`
+pm.test('one sample of value 2', function () { pm.expect(pm.response.json().data.result[0].value[1]).to.equal('2') })`
+  }, {
+    name: 'labels',
+    operation: 'loki.labels',
+    status: 200,
+    test: js`
+pm.test('the run and line labels', function () { pm.expect(pm.response.json().data).to.include.members(['deployment_id', 'pod', 'container', 'stream']) })`
+  }, {
+    name: 'label values of pod for the run',
+    operation: 'loki.label_values',
+    path: { name: 'pod' },
+    query: [['query', '{deployment_id="{{shipperDeploymentId}}"}']],
+    status: 200,
+    test: js`
+pm.test('one pod', function () { pm.expect(pm.response.json().data).to.eql(['shipper-pod']) })`
+  }, {
+    name: 'series',
+    operation: 'loki.series',
+    query: [['match[]', '{deployment_id="{{shipperDeploymentId}}"}']],
+    status: 200,
+    test: js`
+pm.test('stdout and stderr streams of the pod', function () {
+  pm.expect(pm.response.json().data.map(function (s) { return s.stream }).sort()).to.eql(['stderr', 'stdout'])
+})`
+  }, {
+    name: 'index/stats',
+    operation: 'loki.index_stats',
+    query: [['query', '{deployment_id="{{shipperDeploymentId}}"}']],
+    status: 200,
+    test: js`
+pm.test('three entries in one run', function () { pm.expect(pm.response.json()).to.include({ streams: 1, entries: 3 }) })`
+  }, {
+    name: 'index/volume by stream',
+    operation: 'loki.index_volume',
+    query: [['query', '{deployment_id="{{shipperDeploymentId}}"}'], ['targetLabels', 'stream']],
+    status: 200,
+    test: js`
+pm.test('a vector per stream', function () { pm.expect(pm.response.json().data.result).to.have.lengthOf(2) })`
+  }, {
+    name: 'unsupported LogQL: 400 naming it',
+    operation: 'loki.query_range',
+    query: [['query', '{deployment_id="{{shipperDeploymentId}}"} | json']],
+    status: 400,
+    errorCode: 'InvalidRequest',
+    test: js`
+pm.test('Loki\'s message names the stage', function () { pm.expect(pm.response.json().message).to.include('| json') })`
   }]
 }, {
   name: '6 Errors',

@@ -39,7 +39,8 @@ export async function storeOnce (app: FastifyInstance, request: FastifyRequest, 
   reply.send(await storedAnswer(app, request, reply, opts))
 }
 
-async function storedAnswer (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply,
+/** What storeOnce sends, as JSON text (for routes that re-encode it, such as OTLP's protobuf answers). */
+export async function storedAnswer (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply,
   opts: { runs: RunLines[], answer: object, body: Buffer, ttlHours: number, key?: string }): Promise<string> {
   const response = JSON.stringify(opts.answer)
   reply.type(JSON_TYPE)

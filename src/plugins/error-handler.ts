@@ -26,8 +26,8 @@ function fromValidation (issues: ValidationIssue[], context: string | undefined)
     name === '' ? undefined : { parameter: name })
 }
 
-function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): void {
-  if (err.headers !== undefined) reply.headers(err.headers)
+/** The contract's error body of `err` for `request`. */
+export function errorBody (request: FastifyRequest, err: ApiError): Record<string, unknown> {
   const body: Record<string, unknown> = {
     code: err.code,
     message: err.message,
@@ -35,7 +35,12 @@ function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): voi
     target: request.url.split('?')[0]
   }
   if (err.details !== undefined) body.details = err.details
-  reply.code(err.statusCode).type('application/json; charset=utf-8').send(JSON.stringify({ error: body }))
+  return { error: body }
+}
+
+function send (reply: FastifyReply, request: FastifyRequest, err: ApiError): void {
+  if (err.headers !== undefined) reply.headers(err.headers)
+  reply.code(err.statusCode).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(request, err)))
 }
 
 /**
@@ -72,17 +77,20 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
   socket.destroy(err)
 }
 
+/** What the handler answers for `err`, logged as the handler logs it (for routes that answer in another encoding). */
+export function loggedApiError (err: FastifyError, request: FastifyRequest): ApiError {
+  const validation = (err as FastifyError & { validation?: ValidationIssue[] }).validation
+  const apiError = Array.isArray(validation)
+    ? fromValidation(validation, (err as FastifyError & { validationContext?: string }).validationContext)
+    : toApiError(err)
+  if (apiError.code === 'InternalError') request.log.error({ err }, 'request failed')
+  else if (apiError.statusCode >= 500) request.log.warn({ code: apiError.code, cause: apiError === err ? undefined : err.message }, apiError.message)
+  else if (apiError.statusCode !== (err.statusCode ?? 0) || err.code !== apiError.code) request.log.info({ err: { code: err.code, message: err.message } }, apiError.code)
+  return apiError
+}
+
 export default fp(async function errorHandler (app: FastifyInstance) {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const validation = (err as FastifyError & { validation?: ValidationIssue[] }).validation
-    const apiError = Array.isArray(validation)
-      ? fromValidation(validation, (err as FastifyError & { validationContext?: string }).validationContext)
-      : toApiError(err)
-    if (apiError.code === 'InternalError') request.log.error({ err }, 'request failed')
-    else if (apiError.statusCode >= 500) request.log.warn({ code: apiError.code, cause: apiError === err ? undefined : err.message }, apiError.message)
-    else if (apiError.statusCode !== (err.statusCode ?? 0) || err.code !== apiError.code) request.log.info({ err: { code: err.code, message: err.message } }, apiError.code)
-    send(reply, request, apiError)
-  })
+  app.setErrorHandler((err: FastifyError, request, reply) => { send(reply, request, loggedApiError(err, request)) })
 
   app.setNotFoundHandler((request, reply) => {
     send(reply, request, errors.notFound(`No route ${request.method} ${request.url.split('?')[0]}.`))

@@ -27,10 +27,16 @@ export interface SeenResponse {
   path: string
 }
 
+const OTLP_PATHS = new Set(['/v1/logs', '/otlp/v1/logs'])
+
 /** Why `res` breaks the contract (a 5xx, or a non-2xx without the contract's error body), or undefined. */
 export function contractProblem (res: SeenResponse): string | undefined {
   if (res.statusCode >= 500) return `answered ${res.statusCode}: ${res.body.slice(0, 300)}`
   if (res.statusCode < 400) return undefined
+  // OTLP/HTTP's rule for protobuf requests: errors are a google.rpc.Status in protobuf (docs/shippers.md).
+  if (OTLP_PATHS.has(res.path) && res.headers['content-type'] === 'application/x-protobuf') {
+    return res.body.length > 0 && res.headers['x-request-id'] !== undefined ? undefined : `a ${res.statusCode} with an empty protobuf Status`
+  }
   if (!/^application\/json/.test(String(res.headers['content-type']))) return `a ${res.statusCode} with content-type ${String(res.headers['content-type'])}`
   let body: unknown
   try {
@@ -38,7 +44,13 @@ export function contractProblem (res: SeenResponse): string | undefined {
   } catch {
     return `a ${res.statusCode} whose body is not JSON: ${res.body.slice(0, 200)}`
   }
-  const keys = body !== null && typeof body === 'object' ? Object.keys(body) : []
+  let keys = body !== null && typeof body === 'object' ? Object.keys(body) : []
+  // Loki's read API puts Loki's own error fields, which Grafana and logcli show, beside the contract's error.
+  if (res.path.startsWith('/loki/api/v1/') && keys.includes('status')) {
+    const loki = body as { status?: unknown, code?: unknown, message?: unknown }
+    if (loki.status !== 'error' || loki.code !== res.statusCode || typeof loki.message !== 'string') return `a ${res.statusCode} without Loki's status, code and message: ${res.body.slice(0, 200)}`
+    keys = keys.filter((k) => !['status', 'code', 'message'].includes(k))
+  }
   if (keys.length !== 1 || keys[0] !== 'error') return `a ${res.statusCode} whose body is not {"error":{...}}: ${res.body.slice(0, 200)}`
   const error = (body as { error: Record<string, unknown> }).error
   if (typeof error.code !== 'string' || !/^[A-Z][A-Za-z]+$/.test(error.code)) return `error.code ${String(error.code)}`

@@ -1,21 +1,22 @@
 // Endpoints shippers point their stock outputs at: POST /v2/lm/logs (Fluent Bit http output, Vector http
-// sink) and POST /loki/api/v1/push (Promtail, Grafana Alloy). Each record names its run through labels;
-// one batch may span many runs and is stored in one transaction. See docs/shippers.md.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+// sink), POST /loki/api/v1/push (Promtail, Grafana Alloy) and POST /v1/logs (OTLP, otlp.ts). Each record
+// names its run through labels; one batch may span many runs and is stored in one transaction. See
+// docs/shippers.md.
+import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { mayActIn } from '../../auth/tokens.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { hashKey, storeOnce } from '../../ingest/idempotency.js'
+import { storeOnce } from '../../ingest/idempotency.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
 import { LOKI_ENTRY_ITEMS, lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
 import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
-import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../ingest/raw-body.js'
 import { mapRecords, RECORD_ITEMS, recordFields, recordsOf } from '../../ingest/records.js'
-import { RunMapper } from '../../ingest/run-mapper.js'
-import { ingestLimits, parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
+import { parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
 import { errorResponse } from '../logs/schemas.js'
+import { batchStart } from './batch.js'
+import otlpRoutes from './otlp.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 
 const RESPONSES = { 200: collectorResponse, 400: errorResponse, 401: errorResponse, 403: errorResponse, 409: errorResponse, 413: errorResponse, 415: errorResponse }
@@ -25,21 +26,14 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
   const fields = recordFields(config.collector)
   keepRawBodies(app, ['application/json', 'application/x-ndjson', 'application/x-protobuf'], config.ingestMaxBytes)
 
-  const begin = (request: FastifyRequest, dedupe: 'body' | undefined) => {
-    const body = rawBodyOf(request)
-    const principal = request.principal
-    return {
-      body,
-      limits: ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes),
-      mapper: new RunMapper(config.collector, request.resourceGroup, (group) => principal !== null && mayActIn(principal, group)),
-      key: dedupe === 'body' && request.headers['idempotency-key'] === undefined ? hashKey(body) : undefined
-    }
-  }
+  const begin = batchStart(app, config)
   const common = {
     preParsing: decodeContentEncoding,
     bodyLimit: config.ingestMaxBytes,
     validatorCompiler: bodyDocumentedOnly
   }
+
+  await app.register(otlpRoutes, { config, begin, common })
 
   app.withTypeProvider<ZodTypeProvider>().post('/v2/lm/logs', {
     ...common,

@@ -1,0 +1,24 @@
+// What every collector endpoint starts a batch with: the decoded body, the time limits, the run mapper
+// (tenancy) and the idempotency key.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { mayActIn } from '../../auth/tokens.js'
+import type { Config } from '../../config.js'
+import { hashKey } from '../../ingest/idempotency.js'
+import { rawBodyOf } from '../../ingest/raw-body.js'
+import { RunMapper } from '../../ingest/run-mapper.js'
+import { ingestLimits } from '../../logs/ingest-body.js'
+
+export type BatchStart = ReturnType<typeof batchStart>
+
+export function batchStart (app: FastifyInstance, config: Config) {
+  return (request: FastifyRequest, dedupe: 'body' | undefined) => {
+    const body = rawBodyOf(request)
+    const principal = request.principal
+    return {
+      body,
+      limits: ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes),
+      mapper: new RunMapper(config.collector, request.resourceGroup, (group) => principal !== null && mayActIn(principal, group)),
+      key: dedupe === 'body' && request.headers['idempotency-key'] === undefined ? hashKey(body) : undefined
+    }
+  }
+}
