@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
+import { isLabelKey, LABEL_KEY_RULE } from './logs/labels.js'
 
 const intSetting = (fallback: number, min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number').optional()
@@ -18,6 +19,16 @@ const optionalHttpUrl = optionalString.pipe(z.url({ protocol: /^https?$/, error:
 const listSetting = (fallback: string) => z.string().optional()
   .transform((v) => (v ?? fallback).split(',').map((name) => name.trim()).filter((name) => name !== ''))
   .pipe(z.array(z.string()).min(1, 'must name at least one field'))
+
+// COLLECTOR_RUN_LABELS: `label=recordLabel` or `recordLabel` (kept under its own name), comma-separated; '' takes none.
+const runLabelsSetting = (fallback: string) => z.string().optional()
+  .transform((v, ctx) => (v ?? fallback).split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => {
+    const eq = item.indexOf('=')
+    const mapping = eq === -1 ? { label: item, recordLabel: item } : { label: item.slice(0, eq).trim(), recordLabel: item.slice(eq + 1).trim() }
+    if (!isLabelKey(mapping.label) || mapping.recordLabel === '') ctx.addIssue({ code: 'custom', message: `"${item}" must be label=recordLabel or recordLabel, a label being ${LABEL_KEY_RULE}` })
+    return mapping
+  }))
+  .pipe(z.array(z.object({ label: z.string(), recordLabel: z.string() })).max(32, 'must name at most 32 labels'))
 
 const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -64,6 +75,7 @@ const envSchema = z.object({
   COLLECTOR_POD_FIELDS: listSetting('kubernetes.pod_name,pod'),
   COLLECTOR_CONTAINER_FIELDS: listSetting('kubernetes.container_name,container'),
   COLLECTOR_STREAM_FIELDS: listSetting('stream'),
+  COLLECTOR_RUN_LABELS: runLabelsSetting('app.kubernetes.io/name,app.kubernetes.io/instance'),
   // Reading further: cursors, streaming output, live tails.
   CURSOR_SECRET: optionalSecret,
   STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
@@ -184,6 +196,8 @@ export interface CollectorMapping {
   podFields: string[]
   containerFields: string[]
   streamFields: string[]
+  /** Run labels taken from records' labels: the run's label `label` gets the value of the record's `recordLabel`. */
+  runLabels: Array<{ label: string, recordLabel: string }>
 }
 
 // A wildcard listen address is not a place to send a browser; the loopback name is.
@@ -258,7 +272,8 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       timestampFields: e.COLLECTOR_TIMESTAMP_FIELDS,
       podFields: e.COLLECTOR_POD_FIELDS,
       containerFields: e.COLLECTOR_CONTAINER_FIELDS,
-      streamFields: e.COLLECTOR_STREAM_FIELDS
+      streamFields: e.COLLECTOR_STREAM_FIELDS,
+      runLabels: e.COLLECTOR_RUN_LABELS
     },
     cursorSecret: e.CURSOR_SECRET,
     streamMaxLines: e.STREAM_MAX_LINES,

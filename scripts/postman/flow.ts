@@ -222,6 +222,32 @@ pm.test('both shippers\' lines, in time order, trailing newline dropped', functi
     { container: 'app', msg: 'loki line', pod: 'shipper-pod', stream: 'stderr', timestamp: at + '.750+00:00' }
   ])
 })`
+  }, {
+    name: 'Label the deployment (Harness application, environment)',
+    operation: 'deployments.patch',
+    body: { json: { labels: { application: 'postman-shop', environment: 'prod' } } },
+    status: 200,
+    test: js`
+pm.test('the run with its labels', function () {
+  pm.expect(pm.response.json().labels).to.include({ application: 'postman-shop', environment: 'prod' })
+})`
+  }, {
+    name: 'Label the execution, removing one',
+    operation: 'executions.patch',
+    body: { json: { labels: { pipeline: 'nightly', status: null } } },
+    status: 200,
+    test: js`
+pm.test('labels merged, null removed', function () { pm.expect(pm.response.json().labels).to.eql({ pipeline: 'nightly' }) })`
+  }, {
+    name: 'List runs by label',
+    operation: 'runs.list',
+    query: [['label', 'application=postman-shop'], ['idPrefix', '{{deploymentId}}']],
+    status: 200,
+    test: js`
+pm.test('the labelled deployment', function () {
+  const runs = pm.response.json().resources
+  pm.expect(runs.map(function (r) { return r.id })).to.eql([pm.collectionVariables.get('deploymentId')])
+})`
   }]
 }, {
   name: '6 Errors',

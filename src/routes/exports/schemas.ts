@@ -1,9 +1,13 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
 import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
+import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../logs/labels.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
 const MAX_LISTED_IDS = 10_000
+const MAX_LABEL_KEYS = 20
+const MAX_LABEL_VALUES = 100
+const labelValue = z.string().refine(isLabelValue, { error: `label values are ${LABEL_VALUE_RULE}` })
 
 const timestampField = (description: string) => rfc3339Field()
   .meta({ description, format: 'date-time' })
@@ -15,8 +19,12 @@ export const createExportBody = z.strictObject({
     executionIds: z.array(runIdParam).max(MAX_LISTED_IDS).optional()
       .meta({ description: 'Executions to export; with either list given, only listed runs match.' }),
     start: timestampField('Start of the range (inclusive), RFC 3339; default: the earliest stored line.').optional(),
-    end: timestampField('End of the range (exclusive), RFC 3339; default: when the export is requested.').optional()
-  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end' })
+    end: timestampField('End of the range (exclusive), RFC 3339; default: when the export is requested.').optional(),
+    labels: z.record(z.string().refine(isLabelKey, { error: `label keys are ${LABEL_KEY_RULE}` }),
+      z.union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_VALUES)]))
+      .refine((labels) => Object.keys(labels).length <= MAX_LABEL_KEYS, { error: `at most ${MAX_LABEL_KEYS} label keys` }).optional()
+      .meta({ description: 'Only runs with these labels: every key must have its value, or one of its values (a list), e.g. {"application": "checkout", "environment": ["prod", "stage"]}.' })
+  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end, labels' })
 }).meta({ id: 'ExportRequest' })
 
 export const requestIdParams = z.object({ requestId: z.uuid({ error: 'must be a UUID' }) })
@@ -39,7 +47,13 @@ const exportFilters = z.object({
   deploymentIds: z.array(z.string()).optional(),
   executionIds: z.array(z.string()).optional(),
   start: z.string(),
-  end: z.string()
+  end: z.string(),
+  labels: z.array(z.object({ key: z.string(), operator: z.enum(['IN', 'NOT_IN']), values: z.array(z.string()) })).optional()
+    .meta({ description: 'Label conditions, every one must hold (NOT_IN also holds when the run lacks the label).' }),
+  runIds: z.array(z.object({ operator: z.enum(['IN', 'NOT_IN']), values: z.array(z.string()) })).optional()
+    .meta({ description: 'Run id conditions (the GraphQL execution filter).' }),
+  times: z.array(z.object({ field: z.enum(['startTime', 'endTime', 'creationTime']), operator: z.enum(['AFTER', 'BEFORE', 'EQUALS']), epochMs: z.number() })).optional()
+    .meta({ description: 'Run time conditions in epoch milliseconds (the GraphQL startTime, endTime, creationTime filters).' })
 })
 
 export const exportObject = z.object({
