@@ -10,6 +10,7 @@ import { MIN_INSTANT } from '../../time.js'
 import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
 import { createExportBody, exportList, exportObject, listExportsQuery, requestIdParams } from './schemas.js'
 import downloadRoute from './download.js'
+import harnessExportRoutes from './harness.js'
 
 const common = { tags: ['Export'], security: [{ bearerAuth: [] }], headers: resourceGroupHeaders }
 
@@ -78,4 +79,5 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
   })
 
   await app.register(downloadRoute)
+  await app.register(harnessExportRoutes, { publicBaseUrl: opts.config.publicBaseUrl })
 }
