@@ -3,6 +3,7 @@ import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
 import { isLabelKey, LABEL_KEY_RULE } from './logs/labels.js'
+import { readUserGroups, type UserGroup } from './export/user-groups.js'
 
 const intSetting = (fallback: number, min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number').optional()
@@ -63,6 +64,13 @@ const envSchema = z.object({
   EXPORT_POLL_INTERVAL_MS: intSetting(2000, 10, 3600 * 1000),
   EXPORT_LEASE_SECONDS: intSetting(60, 1, 3600),
   EXPORT_SWEEP_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Notifying user groups of finished exports (docs/exports.md)
+  USER_GROUPS_FILE: optionalString,
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
+  SMTP_FROM: z.string().trim().default('run-logs <run-logs@localhost>'),
+  NOTIFY_MAX_ATTEMPTS: intSetting(8, 1, 100),
+  NOTIFY_RETRY_SECONDS: intSetting(30, 1, 86400),
+  NOTIFY_POLL_INTERVAL_MS: intSetting(5000, 10, 3600 * 1000),
   // Shippers and idempotent ingest (docs/shippers.md)
   INGEST_MAX_LINES: intSetting(100_000, 1, 10_000_000),
   IDEMPOTENCY_TTL_HOURS: intSetting(24, 1, 24 * 366),
@@ -149,6 +157,16 @@ export interface Config {
     leaseSeconds: number
     sweepIntervalSeconds: number
   }
+  notify: {
+    /** Operator-configured user groups (USER_GROUPS_FILE); none when unset. */
+    userGroups: UserGroup[]
+    smtpUrl?: string
+    smtpFrom: string
+    maxAttempts: number
+    /** First retry after this long; each further one waits twice as long (at most an hour). */
+    retrySeconds: number
+    pollIntervalMs: number
+  }
   // Shippers and idempotent ingest
   ingestMaxLines: number
   idempotencyTtlHours: number
@@ -210,6 +228,15 @@ const MIB = 1024 * 1024
 
 export class ConfigError extends Error {}
 
+function userGroupsOf (file: string | undefined): UserGroup[] {
+  if (file === undefined) return []
+  try {
+    return readUserGroups(file)
+  } catch (err) {
+    throw new ConfigError(`invalid settings: USER_GROUPS_FILE: ${(err as Error).message}`)
+  }
+}
+
 export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) {
@@ -260,6 +287,14 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: e.EXPORT_POLL_INTERVAL_MS,
       leaseSeconds: e.EXPORT_LEASE_SECONDS,
       sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_SECONDS
+    },
+    notify: {
+      userGroups: userGroupsOf(e.USER_GROUPS_FILE),
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      retrySeconds: e.NOTIFY_RETRY_SECONDS,
+      pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS
     },
     ingestMaxLines: e.INGEST_MAX_LINES,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,

@@ -1,5 +1,8 @@
 // POST /graphql: Harness's exportExecutions mutation exactly as Harness documents it, its status query,
 // Harness's REST status and download paths, its filters, and errors with the contract's code and requestId.
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t, { type Test } from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 import { expectError } from './helpers/errors.js'
@@ -8,7 +11,10 @@ import { linkPath, writeLines } from './helpers/exports.js'
 const BASE = Date.now() - 30 * 60_000
 const at = (ms: number): string => new Date(BASE + ms).toISOString()
 
-const { app, databaseUrl } = await buildTestApp(t, { env: { EXPORT_POLL_INTERVAL_MS: '50', PUBLIC_BASE_URL: 'https://logs.example.test' } })
+// The seed's user group, configured by the operator (with no recipient: test/export-notifications.test.ts sends).
+const groupsFile = path.join(await mkdtemp(path.join(tmpdir(), 'run-logs-groups-')), 'groups.json')
+await writeFile(groupsFile, JSON.stringify([{ id: 'HhsqnZRlSCyqTxhVNCqzfA', name: 'Auditors', emails: [] }]))
+const { app, databaseUrl } = await buildTestApp(t, { env: { EXPORT_POLL_INTERVAL_MS: '50', PUBLIC_BASE_URL: 'https://logs.example.test', USER_GROUPS_FILE: groupsFile } })
 const headers = await authHeaders({}, 'harness-team')
 
 // Harness's seed mutation, verbatim but for the ids: trailing comma, and a single string for a list.
@@ -55,7 +61,7 @@ await label('executions', 'e-harness-2', { application: 'ekftWF9jQRewZt7FhM7KTw'
 await label('deployments', 'd-other-app', { application: 'other' })
 
 t.test('the seed mutation runs verbatim; status query, REST status and REST download follow it to the archive', async (t) => {
-  const { res, body } = await graphql(SEED('ekftWF9jQRewZt7FhM7KTw', 'no-groups-yet'))
+  const { res, body } = await graphql(SEED('ekftWF9jQRewZt7FhM7KTw', 'HhsqnZRlSCyqTxhVNCqzfA'))
   t.equal(res.statusCode, 200, res.body)
   t.equal(body.errors, undefined)
   const created = body.data?.exportExecutions as Payload

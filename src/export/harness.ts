@@ -10,6 +10,7 @@ export interface HarnessExport {
   downloadLink: string | null
   expiresAt: number | null
   errorMessage: string | null
+  notifications: ExportView['notifications']
 }
 
 const epochMs = (api: string): number => Date.parse(api)
@@ -22,6 +23,7 @@ export function harnessExport (view: ExportView): HarnessExport {
     triggeredAt: epochMs(view.triggeredAt),
     downloadLink: view.downloadLink,
     expiresAt: view.expiresAt === null ? null : epochMs(view.expiresAt),
-    errorMessage: view.errorMessage
+    errorMessage: view.errorMessage,
+    notifications: view.notifications
   }
 }

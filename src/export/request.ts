@@ -7,6 +7,7 @@ import type { Config } from '../config.js'
 import { errors } from '../errors.js'
 import type { LabelCondition } from '../logs/labels.js'
 import type { ExportFilters, ExportRow } from '../store/export-jobs.js'
+import { recipientsOf, type NotifyRequest } from './recipients.js'
 import { formatInstant, type Instant } from '../time.js'
 
 /** REST's `labels` filter ({key: value | [values]}) as conditions. */
@@ -18,6 +19,7 @@ export interface ExportRequest {
   filters: Omit<ExportFilters, 'start' | 'end'>
   start: Instant
   end: Instant
+  notify: NotifyRequest
 }
 
 /** Creates the export in the request's group, or throws the API error (429 quota, 400 too many runs). */
@@ -26,6 +28,7 @@ export async function createExport (request: FastifyRequest, config: Config, inp
   const limits = config.exports
   const requestId = randomUUID()
   const filters: ExportFilters = { ...input.filters, start: formatInstant(input.start), end: formatInstant(input.end) }
+  const recipients = recipientsOf(input.notify, config.notify, request.resourceGroup, request.principal?.email)
   const result = await app.exports.jobs.create({
     requestId,
     group: request.resourceGroup,
@@ -35,7 +38,8 @@ export async function createExport (request: FastifyRequest, config: Config, inp
     end: input.end,
     now: app.now(),
     dailyLimit: limits.dailyLimit,
-    maxRuns: limits.maxRuns
+    maxRuns: limits.maxRuns,
+    recipients
   })
   if (result.kind === 'quota') {
     throw errors.tooManyRequests(`Resource group ${request.resourceGroup} has requested its ${limits.dailyLimit} exports of today (UTC); request more after midnight UTC.`, result.retryAfterSeconds)
@@ -47,6 +51,7 @@ export async function createExport (request: FastifyRequest, config: Config, inp
     exportId: requestId,
     group: request.resourceGroup,
     runs: result.row.totalExecutions,
+    notify: recipients.map((r) => r.target),
     filters: { deploymentIds: null, executionIds: null, ...filters }
   })
   app.exports.worker.wake()

@@ -83,7 +83,12 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
     Mutation: {
       exportExecutions: async (_root: unknown, { input }: { input: ExportExecutionsInput }, ctx: Context) => {
         const conditions = runConditionsOf(input.filters ?? [])
-        const row = await createExport(ctx.request, opts.config, { filters: conditions, start: MIN_INSTANT, end: app.now() })
+        const row = await createExport(ctx.request, opts.config, {
+          filters: conditions,
+          start: MIN_INSTANT,
+          end: app.now(),
+          notify: { userGroupIds: input.userGroupIds ?? undefined, onlyTriggeringUser: input.notifyOnlyTriggeringUser ?? undefined }
+        })
         return { clientMutationId: input.clientMutationId ?? null, ...harnessExport(await app.exports.view(row)) }
       }
     }

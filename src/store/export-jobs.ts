@@ -5,6 +5,7 @@ import type pg from 'pg'
 import type { Labels, RunConditions } from '../logs/labels.js'
 import type { RunKind } from '../logs/model.js'
 import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
+import { insertRecipients, type Recipient } from './export-notifications.js'
 import { runConditionsSql } from './run-conditions.js'
 import { inTransaction } from './transaction.js'
 
@@ -62,6 +63,8 @@ export interface CreateInput {
   now: Instant
   dailyLimit: number
   maxRuns: number
+  /** Who is told when the export is READY or FAILED. */
+  recipients: Recipient[]
 }
 
 export const COLUMNS = `request_id, resource_group, status, filters, total_executions, runs_written, created_by, triggered_at,
@@ -163,12 +166,14 @@ export class ExportJobs {
         (request_id, resource_group, status, filters, runs, total_executions, created_by, triggered_at)
         VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [input.requestId, input.group, JSON.stringify(input.filters), JSON.stringify(runs), runs.length, input.createdBy, isoOf(input.now)])
+      await insertRecipients(client, input.requestId, input.recipients)
       return { kind: 'created', row: toRow(rows[0] as DbRow) }
     })
   }
 
-  async get (group: string, requestId: string): Promise<ExportRow | undefined> {
-    const { rows } = await this.pool.query<DbRow>(`SELECT ${COLUMNS} FROM exports WHERE resource_group = $1 AND request_id = $2`, [group, requestId])
+  /** The export in `group`; any group's when `group` is null (the notifier, which has no caller). */
+  async get (group: string | null, requestId: string): Promise<ExportRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`SELECT ${COLUMNS} FROM exports WHERE ($1::text IS NULL OR resource_group = $1) AND request_id = $2`, [group, requestId])
     return rows[0] === undefined ? undefined : toRow(rows[0])
   }
 

@@ -8,7 +8,7 @@ import { errors } from '../../errors.js'
 import { harnessExport } from '../../export/harness.js'
 import { isExpired } from '../../export/view.js'
 import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
-import { requestIdParams } from './schemas.js'
+import { notificationState, requestIdParams } from './schemas.js'
 
 const summary = z.object({
   requestId: z.string(),
@@ -18,7 +18,8 @@ const summary = z.object({
   statusLink: z.string().meta({ description: 'This status, as an absolute URL.' }),
   downloadLink: z.string().nullable().meta({ description: 'Signed link, no token needed; set when READY.' }),
   expiresAt: z.int().nullable().meta({ description: 'Epoch milliseconds; set once READY.' }),
-  errorMessage: z.string().nullable()
+  errorMessage: z.string().nullable(),
+  notifications: z.array(notificationState)
 }).meta({ id: 'HarnessExportSummary' })
 
 const restResponse = z.object({

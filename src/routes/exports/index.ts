@@ -11,6 +11,7 @@ import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
 import { createExportBody, exportList, exportObject, listExportsQuery, requestIdParams } from './schemas.js'
 import downloadRoute from './download.js'
 import harnessExportRoutes from './harness.js'
+import userGroupRoutes from './user-groups.js'
 
 const common = { tags: ['Export'], security: [{ bearerAuth: [] }], headers: resourceGroupHeaders }
 
@@ -29,7 +30,7 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
       response: { 202: exportObject, 400: errorResponse, 401: errorResponse, 403: errorResponse, 429: errorResponse }
     }
   }, async (request, reply) => {
-    const { filters } = request.body
+    const { filters, userGroupIds, notifyOnlyTriggeringUser } = request.body
     const now = app.now()
     const end = filters.end ?? now
     const start = filters.start ?? MIN_INSTANT
@@ -41,7 +42,8 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
         ...(filters.labels === undefined ? {} : { labels: labelConditions(filters.labels) })
       },
       start,
-      end
+      end,
+      notify: { userGroupIds, onlyTriggeringUser: notifyOnlyTriggeringUser }
     })
     return await reply.code(202).header('location', `/v2/lm/exports/${row.requestId}`).send(await app.exports.view(row))
   })
@@ -75,9 +77,10 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
     }
   }, async (request) => {
     const { count, rows } = await app.exports.jobs.list(request.resourceGroup, request.query.$top ?? 100, request.query.$skip ?? 0)
-    return { count, resources: await Promise.all(rows.map(app.exports.view)) }
+    return { count, resources: await app.exports.views(rows) }
   })
 
   await app.register(downloadRoute)
   await app.register(harnessExportRoutes, { publicBaseUrl: opts.config.publicBaseUrl })
+  await app.register(userGroupRoutes, { config: opts.config })
 }

@@ -1,6 +1,7 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
 import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
+import { MAX_USER_GROUPS } from '../../export/recipients.js'
 import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../logs/labels.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
@@ -24,7 +25,11 @@ export const createExportBody = z.strictObject({
       z.union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_VALUES)]))
       .refine((labels) => Object.keys(labels).length <= MAX_LABEL_KEYS, { error: `at most ${MAX_LABEL_KEYS} label keys` }).optional()
       .meta({ description: 'Only runs with these labels: every key must have its value, or one of its values (a list), e.g. {"application": "checkout", "environment": ["prod", "stage"]}.' })
-  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end, labels' })
+  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end, labels' }),
+  userGroupIds: z.array(z.string().max(64)).max(MAX_USER_GROUPS).optional()
+    .meta({ description: 'User groups (configured by the operator, GET /v2/lm/user-groups) to notify by email and Slack when the export is READY or FAILED.' }),
+  notifyOnlyTriggeringUser: z.boolean().optional()
+    .meta({ description: 'Email only the token\'s email claim (userGroupIds are then not notified).' })
 }).meta({ id: 'ExportRequest' })
 
 export const requestIdParams = z.object({ requestId: z.uuid({ error: 'must be a UUID' }) })
@@ -56,6 +61,13 @@ const exportFilters = z.object({
     .meta({ description: 'Run time conditions in epoch milliseconds (the GraphQL startTime, endTime, creationTime filters).' })
 })
 
+export const notificationState = z.object({
+  target: z.string(),
+  status: z.enum(['PENDING', 'SENT', 'FAILED']),
+  attempts: z.int(),
+  lastError: z.string().nullable()
+}).meta({ id: 'ExportNotification' })
+
 export const exportObject = z.object({
   requestId: z.string(),
   status: z.enum(['QUEUED', 'READY', 'FAILED', 'EXPIRED']),
@@ -65,7 +77,8 @@ export const exportObject = z.object({
   expiresAt: z.string().nullable().meta({ description: 'When the link and archive expire; set once READY.' }),
   errorMessage: z.string().nullable().meta({ description: 'What went wrong; set when FAILED.' }),
   progress: z.object({ runsWritten: z.int(), totalExecutions: z.int() }),
-  filters: exportFilters
+  filters: exportFilters,
+  notifications: z.array(notificationState).meta({ description: 'One per recipient: an email address, or slack:<user group id>; retried with backoff until SENT or FAILED.' })
 }).meta({ id: 'Export' })
 
 export const exportList = z.object({ count: z.int(), resources: z.array(exportObject) }).meta({ id: 'ExportList' })
