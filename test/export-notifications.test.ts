@@ -9,7 +9,7 @@ import t from 'tap'
 import { authHeaders, buildTestApp, TEST_SECRET } from './helpers/app.js'
 import { createTestDatabase } from './helpers/database.js'
 import { expectError } from './helpers/errors.js'
-import { linkPath, waitForStatus, writeLines } from './helpers/exports.js'
+import { linkPath, SEED_MUTATION, waitForStatus, writeLines } from './helpers/exports.js'
 import { startSlackServer, startSmtpServer } from './helpers/mail.js'
 
 const BASE = Date.now() - 30 * 60_000
@@ -63,16 +63,7 @@ t.test('the seed mutation notifies the user group: both emails and Slack carry t
     url: '/graphql',
     headers,
     payload: {
-      query: `mutation {
-  exportExecutions(input: {
-    clientMutationId: "gqahal-test"
-    filters: [
-      {application: {operator: IN, values: ["ekftWF9jQRewZt7FhM7KTw"]}},
-      {startTime: {operator: AFTER, value: 1590969600000}},
-    ]
-    userGroupIds: "${GROUP_ID}"
-  }) { clientMutationId requestId status totalExecutions triggeredAt downloadLink expiresAt errorMessage }
-}`
+      query: SEED_MUTATION('ekftWF9jQRewZt7FhM7KTw', GROUP_ID)
     }
   })
   t.equal(res.statusCode, 200, res.body)

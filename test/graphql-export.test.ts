@@ -6,7 +6,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 import { expectError } from './helpers/errors.js'
-import { linkPath, writeLines } from './helpers/exports.js'
+import { linkPath, SEED_MUTATION as SEED, writeLines } from './helpers/exports.js'
 
 const BASE = Date.now() - 30 * 60_000
 const at = (ms: number): string => new Date(BASE + ms).toISOString()
@@ -16,19 +16,6 @@ const groupsFile = path.join(await mkdtemp(path.join(tmpdir(), 'run-logs-groups-
 await writeFile(groupsFile, JSON.stringify([{ id: 'HhsqnZRlSCyqTxhVNCqzfA', name: 'Auditors', emails: [] }]))
 const { app, databaseUrl } = await buildTestApp(t, { env: { EXPORT_POLL_INTERVAL_MS: '50', PUBLIC_BASE_URL: 'https://logs.example.test', USER_GROUPS_FILE: groupsFile } })
 const headers = await authHeaders({}, 'harness-team')
-
-// Harness's seed mutation, verbatim but for the ids: trailing comma, and a single string for a list.
-const SEED = (application: string, userGroup: string) => `
-mutation {
-  exportExecutions(input: {
-    clientMutationId: "gqahal-test"
-    filters: [
-      {application: {operator: IN, values: ["${application}"]}},
-      {startTime: {operator: AFTER, value: 1590969600000}},
-    ]
-    userGroupIds: "${userGroup}"
-  }) { clientMutationId requestId status totalExecutions triggeredAt downloadLink expiresAt errorMessage }
-}`
 
 interface Payload { clientMutationId: string | null, requestId: string, status: string, totalExecutions: number, triggeredAt: number, downloadLink: string | null, expiresAt: number | null, errorMessage: string | null }
 interface GraphqlError { message: string, extensions: { code: string, requestId: string, details?: Record<string, unknown> } }
