@@ -1,7 +1,9 @@
 // POST /graphql (mercurius): Harness's exportExecutions mutation and exportExecutionsStatus query, with the
-// same bearer token, AI-Resource-Group and scope (logs.export) as REST. Every error, the token's included,
-// is a GraphQL error whose extensions carry the contract's code and requestId.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+// same bearer token, AI-Resource-Group and scope (logs.export) as REST. A request refused before GraphQL
+// runs (token, scope, group, a body that is not a GraphQL request) gets REST's status and error body; every
+// error of a GraphQL request answers 200 (GraphQL over HTTP, application/json) as a GraphQL error whose
+// extensions carry the contract's code and requestId.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import mercurius, { type IResolvers, type MercuriusContext } from 'mercurius'
@@ -10,6 +12,7 @@ import type { Config } from '../config.js'
 import { errors, toApiError, type ApiError } from '../errors.js'
 import { harnessExport } from '../export/harness.js'
 import { createExport } from '../export/request.js'
+import { errorResponse } from '../routes/logs/schemas.js'
 import { MIN_INSTANT } from '../time.js'
 import { runConditionsOf, type ExecutionFilter } from './filters.js'
 import { DateTime, SCHEMA } from './schema.js'
@@ -43,15 +46,6 @@ export function formatGraphqlError (error: GraphQLError, request: FastifyRequest
     message: api.statusCode >= 500 ? api.message : json.message,
     extensions: { ...json.extensions, code: api.code, requestId: request.id, ...(api.details === undefined ? {} : { details: api.details }) }
   }
-}
-
-/** A request refused before GraphQL ran (token, scope, group, body): the status and headers REST would use. */
-function refuse (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const validation = (err as FastifyError & { validation?: unknown }).validation
-  const api = validation === undefined ? toApiError(err) : errors.invalidRequest('The body must be {"query": "...", "variables": {...}, "operationName": "..."} with a query string.')
-  if (api.code === 'InternalError') request.log.error({ err }, 'graphql request failed')
-  if (api.headers !== undefined) reply.headers(api.headers)
-  reply.code(api.statusCode).send({ data: null, errors: [{ message: api.message, extensions: { code: api.code, requestId: request.id } }] })
 }
 
 const body = z.object({
@@ -100,7 +94,7 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
     errorFormatter: (execution: ExecutionResult, ctx: MercuriusContext) => {
       const request = ctx.request
       return {
-        statusCode: execution.data === null || execution.data === undefined ? 400 : 200,
+        statusCode: 200,
         response: { data: execution.data ?? null, errors: (execution.errors ?? []).map((e) => formatGraphqlError(e, request)) }
       }
     }
@@ -108,18 +102,18 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
 
   app.withTypeProvider<ZodTypeProvider>().post('/graphql', {
     onRequest: app.requireScope('logs.export'),
-    errorHandler: refuse,
     schema: {
       operationId: 'graphql',
       summary: 'GraphQL: Harness\'s exportExecutions mutation and exportExecutionsStatus query',
       description: 'Harness FirstGen\'s export API: `mutation { exportExecutions(input: {clientMutationId, filters: [ExecutionFilter!], ' +
         'notifyOnlyTriggeringUser, userGroupIds}) { clientMutationId requestId status totalExecutions triggeredAt downloadLink expiresAt errorMessage } }` ' +
         'and `query { exportExecutionsStatus(requestId: "...") { ... } }`. The export is the one POST /v2/lm/exports makes, with its limits. ' +
-        'Errors are GraphQL errors with extensions.code (the contract\'s code) and extensions.requestId. Introspection is on; the schema is in docs/exports.md. Scope logs.export.',
+        'Errors of a GraphQL request answer 200 with GraphQL errors whose extensions carry code (the contract\'s code) and requestId; ' +
+        'the token, scope and group are checked as on REST (401, 403 with the contract\'s error body). Introspection is on; the schema is in docs/exports.md. Scope logs.export.',
       tags: ['Export'],
       security: [{ bearerAuth: [] }],
       body,
-      response: { 200: answer, 400: answer, 401: answer, 403: answer, 429: answer }
+      response: { 200: answer, 400: errorResponse, 401: errorResponse, 403: errorResponse, 429: errorResponse }
     }
   }, async (request, reply) => {
     const { query, variables, operationName } = request.body
@@ -131,7 +125,6 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
       // Syntax and validation errors (an unknown field or enum value is named by graphql-js's message).
       const list = (err as { errors?: unknown }).errors
       if (!Array.isArray(list)) throw err
-      reply.code(400)
       return { data: null, errors: list.map((e: unknown) => formatGraphqlError(e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message)), request)) }
     }
   })
