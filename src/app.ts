@@ -19,6 +19,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import swaggerPlugin from './plugins/swagger.js'
 import { parseQueryString } from './querystring.js'
 import exportRoutes from './routes/exports/index.js'
+import graphqlRoutes from './graphql/plugin.js'
 import collectorRoutes from './routes/collector/index.js'
 import healthRoutes from './routes/health.js'
 import lokiReadRoutes from './routes/loki/index.js'
@@ -116,6 +117,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })
+  await app.register(graphqlRoutes, { config })
   await app.register(collectorRoutes, { config })
   await app.register(lokiReadRoutes, { config })
   await app.register(consolePlugin)

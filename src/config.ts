@@ -2,6 +2,8 @@
 import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
+import { isLabelKey, LABEL_KEY_RULE } from './logs/labels.js'
+import { readUserGroups, type UserGroup } from './export/user-groups.js'
 
 const intSetting = (fallback: number, min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number').optional()
@@ -26,6 +28,16 @@ const optionalHttpUrl = optionalString.pipe(z.url({ protocol: /^https?$/, error:
 const listSetting = (fallback: string) => z.string().optional()
   .transform((v) => (v ?? fallback).split(',').map((name) => name.trim()).filter((name) => name !== ''))
   .pipe(z.array(z.string()).min(1, 'must name at least one field'))
+
+// COLLECTOR_RUN_LABELS: `label=recordLabel` or `recordLabel` (kept under its own name), comma-separated; '' takes none.
+const runLabelsSetting = (fallback: string) => z.string().optional()
+  .transform((v, ctx) => (v ?? fallback).split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => {
+    const eq = item.indexOf('=')
+    const mapping = eq === -1 ? { label: item, recordLabel: item } : { label: item.slice(0, eq).trim(), recordLabel: item.slice(eq + 1).trim() }
+    if (!isLabelKey(mapping.label) || mapping.recordLabel === '') ctx.addIssue({ code: 'custom', message: `"${item}" must be label=recordLabel or recordLabel, a label being ${LABEL_KEY_RULE}` })
+    return mapping
+  }))
+  .pipe(z.array(z.object({ label: z.string(), recordLabel: z.string() })).max(32, 'must name at most 32 labels'))
 
 const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -62,6 +74,13 @@ const envSchema = z.object({
   EXPORT_POLL_INTERVAL_MS: intSetting(2000, 10, 3600 * 1000),
   EXPORT_LEASE_SECONDS: intSetting(60, 1, 3600),
   EXPORT_SWEEP_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Notifying user groups of finished exports (docs/exports.md)
+  USER_GROUPS_FILE: optionalString,
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
+  SMTP_FROM: z.string().trim().default('run-logs <run-logs@localhost>'),
+  NOTIFY_MAX_ATTEMPTS: intSetting(8, 1, 100),
+  NOTIFY_RETRY_SECONDS: intSetting(30, 1, 86400),
+  NOTIFY_POLL_INTERVAL_MS: intSetting(5000, 10, 3600 * 1000),
   // Shippers and idempotent ingest (docs/shippers.md)
   INGEST_MAX_LINES: intSetting(100_000, 1, 10_000_000),
   IDEMPOTENCY_TTL_HOURS: intSetting(24, 1, 24 * 366),
@@ -74,6 +93,7 @@ const envSchema = z.object({
   COLLECTOR_POD_FIELDS: listSetting('kubernetes.pod_name,pod'),
   COLLECTOR_CONTAINER_FIELDS: listSetting('kubernetes.container_name,container'),
   COLLECTOR_STREAM_FIELDS: listSetting('stream'),
+  COLLECTOR_RUN_LABELS: runLabelsSetting('app.kubernetes.io/name,app.kubernetes.io/instance'),
   // Reading further: cursors, streaming output, live tails.
   CURSOR_SECRET: optionalSecret,
   STREAM_MAX_LINES: intSetting(1_000_000, 5000, 100_000_000),
@@ -158,6 +178,16 @@ export interface Config {
     leaseSeconds: number
     sweepIntervalSeconds: number
   }
+  notify: {
+    /** Operator-configured user groups (USER_GROUPS_FILE); none when unset. */
+    userGroups: UserGroup[]
+    smtpUrl?: string
+    smtpFrom: string
+    maxAttempts: number
+    /** First retry after this long; each further one waits twice as long (at most an hour). */
+    retrySeconds: number
+    pollIntervalMs: number
+  }
   // Shippers and idempotent ingest
   ingestMaxLines: number
   idempotencyTtlHours: number
@@ -215,6 +245,8 @@ export interface CollectorMapping {
   podFields: string[]
   containerFields: string[]
   streamFields: string[]
+  /** Run labels taken from records' labels: the run's label `label` gets the value of the record's `recordLabel`. */
+  runLabels: Array<{ label: string, recordLabel: string }>
 }
 
 // A wildcard listen address is not a place to send a browser; the loopback name is.
@@ -226,6 +258,15 @@ function defaultBaseUrl (host: string, port: number): string {
 const MIB = 1024 * 1024
 
 export class ConfigError extends Error {}
+
+function userGroupsOf (file: string | undefined): UserGroup[] {
+  if (file === undefined) return []
+  try {
+    return readUserGroups(file)
+  } catch (err) {
+    throw new ConfigError(`invalid settings: USER_GROUPS_FILE: ${(err as Error).message}`)
+  }
+}
 
 export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env)
@@ -279,6 +320,14 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: e.EXPORT_LEASE_SECONDS,
       sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_SECONDS
     },
+    notify: {
+      userGroups: userGroupsOf(e.USER_GROUPS_FILE),
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      retrySeconds: e.NOTIFY_RETRY_SECONDS,
+      pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS
+    },
     ingestMaxLines: e.INGEST_MAX_LINES,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     collector: {
@@ -290,7 +339,8 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       timestampFields: e.COLLECTOR_TIMESTAMP_FIELDS,
       podFields: e.COLLECTOR_POD_FIELDS,
       containerFields: e.COLLECTOR_CONTAINER_FIELDS,
-      streamFields: e.COLLECTOR_STREAM_FIELDS
+      streamFields: e.COLLECTOR_STREAM_FIELDS,
+      runLabels: e.COLLECTOR_RUN_LABELS
     },
     cursorSecret: e.CURSOR_SECRET,
     streamMaxLines: e.STREAM_MAX_LINES,

@@ -1,5 +1,5 @@
 // Settings: every one an environment variable with a default, validated at start; a bad value names itself.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
@@ -169,6 +169,27 @@ t.test('export settings: defaults, and read from the environment', async (t) => 
   t.match(set.exports, { dir: '/var/exports', linkSecret: SECRET, dailyLimit: 5, ttlHours: 1, webhookUrl: 'https://hooks.example.test/x', workers: 0 })
 })
 
+t.test('notification settings: user groups from a file, SMTP, retries; a bad file names itself', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'run-logs-config-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'groups.json')
+  await writeFile(file, JSON.stringify({ userGroups: [{ id: 'g-1', name: 'Auditors', emails: ['a@example.com'], slackWebhookUrl: 'https://hooks.slack.test/x' }] }))
+  const set = parseConfig({ USER_GROUPS_FILE: file, SMTP_URL: 'smtps://user:pw@mail.example.test', SMTP_FROM: 'Logs <logs@example.test>', NOTIFY_RETRY_SECONDS: '5' })
+  t.match(set.notify, { smtpUrl: 'smtps://user:pw@mail.example.test', smtpFrom: 'Logs <logs@example.test>', retrySeconds: 5, maxAttempts: 8 })
+  t.same(set.notify.userGroups, [{ id: 'g-1', name: 'Auditors', emails: ['a@example.com'], slackWebhookUrl: 'https://hooks.slack.test/x' }])
+  t.same(parseConfig({}).notify.userGroups, [], 'no file, no groups')
+  t.same(parseConfig({ COLLECTOR_RUN_LABELS: 'application=app.kubernetes.io/name, tier' }).collector.runLabels,
+    [{ label: 'application', recordLabel: 'app.kubernetes.io/name' }, { label: 'tier', recordLabel: 'tier' }])
+  t.same(parseConfig({ COLLECTOR_RUN_LABELS: '' }).collector.runLabels, [], 'empty takes none')
+  for (const bad of [[{ id: 'g', name: 'x', emails: ['not an address'] }], [{ id: 'g', name: 'x', slackWebhookUrl: 'file:///etc/passwd' }],
+    [{ id: 'g', name: 'x' }, { id: 'g', name: 'y' }], { groups: [] }]) {
+    await writeFile(file, JSON.stringify(bad))
+    const err = thrownBy(() => parseConfig({ USER_GROUPS_FILE: file }))
+    t.ok(err instanceof ConfigError, JSON.stringify(bad))
+    t.match((err as Error).message, 'USER_GROUPS_FILE')
+  }
+})
+
 t.test('a bad value throws a ConfigError naming the variable', async (t) => {
   const cases: Array<[string, Record<string, string>]> = [
     ['PORT', { PORT: 'abc' }],
@@ -200,6 +221,11 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['IDEMPOTENCY_TTL_HOURS', { IDEMPOTENCY_TTL_HOURS: '0' }],
     ['INGEST_MAX_LINES', { INGEST_MAX_LINES: 'many' }],
     ['COLLECTOR_DEPLOYMENT_ID_LABELS', { COLLECTOR_DEPLOYMENT_ID_LABELS: ' , ' }],
+    ['COLLECTOR_RUN_LABELS', { COLLECTOR_RUN_LABELS: 'bad label=app' }],
+    ['COLLECTOR_RUN_LABELS', { COLLECTOR_RUN_LABELS: 'application=' }],
+    ['USER_GROUPS_FILE', { USER_GROUPS_FILE: '/nonexistent/groups.json' }],
+    ['SMTP_URL', { SMTP_URL: 'http://mail.example.test' }],
+    ['NOTIFY_MAX_ATTEMPTS', { NOTIFY_MAX_ATTEMPTS: '0' }],
     ['CURSOR_SECRET', { CURSOR_SECRET: 'short' }],
     ['STREAM_MAX_LINES', { STREAM_MAX_LINES: '100' }],
     ['READ_LINES_IN_FLIGHT', { READ_LINES_IN_FLIGHT: '5000' }],

@@ -57,7 +57,7 @@ await write(teamB, 'deployments', 'd-alpha-1', [5])
 t.test('lists the group\'s runs newest first (by first line), with their span and line count', async (t) => {
   const page = await list('')
   t.same(ids(page), ['deployment/d-beta-1', 'deployment/d-alpha-2', 'deployment/d-alpha-1', 'execution/xxa1', 'execution/xx_1', 'execution/e-old-1'])
-  t.same(page.resources[2], { kind: 'deployment', id: 'd-alpha-1', firstTimestamp: '2025-03-10T11:10:00.000+00:00', lastTimestamp: '2025-03-10T11:50:00.000+00:00', lineCount: 3 })
+  t.same(page.resources[2], { kind: 'deployment', id: 'd-alpha-1', firstTimestamp: '2025-03-10T11:10:00.000+00:00', lastTimestamp: '2025-03-10T11:50:00.000+00:00', lineCount: 3, labels: {} })
   t.equal(page.resources[3]?.lastTimestamp, '2025-03-10T10:00:00.000000001+00:00', 'nanoseconds kept')
   t.equal(page.nextCursor, undefined, 'no cursor when nothing remains')
 })

@@ -239,6 +239,32 @@ pm.test('the shippers\' lines, in time order, trailing newline dropped', functio
     { container: 'app', msg: 'otlp line', pod: 'shipper-pod', stream: 'stdout', timestamp: at + '.875+00:00' }
   ])
 })`
+  }, {
+    name: 'Label the deployment (Harness application, environment)',
+    operation: 'deployments.patch',
+    body: { json: { labels: { application: 'app-{{deploymentId}}', environment: 'prod' } } },
+    status: 200,
+    test: js`
+pm.test('the run with its labels', function () {
+  pm.expect(pm.response.json().labels).to.include({ application: 'app-' + pm.collectionVariables.get('deploymentId'), environment: 'prod' })
+})`
+  }, {
+    name: 'Label the execution, removing one',
+    operation: 'executions.patch',
+    body: { json: { labels: { pipeline: 'nightly', status: null } } },
+    status: 200,
+    test: js`
+pm.test('labels merged, null removed', function () { pm.expect(pm.response.json().labels).to.eql({ pipeline: 'nightly' }) })`
+  }, {
+    name: 'List runs by label',
+    operation: 'runs.list',
+    query: [['label', 'application=app-{{deploymentId}}']],
+    status: 200,
+    test: js`
+pm.test('the labelled deployment', function () {
+  const runs = pm.response.json().resources
+  pm.expect(runs.map(function (r) { return r.id })).to.eql([pm.collectionVariables.get('deploymentId')])
+})`
   }]
 }, {
   name: '5b Grafana and logcli (Loki read API)',
@@ -429,6 +455,44 @@ pm.test('its sha256 is X-Archive-Sha256', function () {
     query: [['group', '{{downloadGroup}}'], ['expires', '{{downloadExpires}}'], ['signature', 'x{{downloadSignature}}']],
     status: 403,
     errorCode: 'Forbidden'
+  }, {
+    name: 'Harness: the exportExecutions mutation',
+    operation: 'graphql',
+    description: 'Harness FirstGen\'s GraphQL export, as its documentation prints it: the labelled deployment of folder 5.',
+    body: {
+      json: {
+        query: 'mutation { exportExecutions(input: { clientMutationId: "postman" filters: [ {application: {operator: IN, values: ["app-{{deploymentId}}"]}}, ' +
+          '{startTime: {operator: AFTER, value: 1590969600000}}, ] }) { clientMutationId requestId status totalExecutions triggeredAt downloadLink expiresAt errorMessage } }'
+      }
+    },
+    status: 200,
+    test: js`
+const answer = pm.response.json()
+pm.test('queued, with the one labelled run', function () {
+  pm.expect(answer.errors).to.equal(undefined)
+  pm.expect(answer.data.exportExecutions).to.include({ clientMutationId: 'postman', status: 'QUEUED', totalExecutions: 1 })
+  pm.expect(answer.data.exportExecutions.triggeredAt).to.be.a('number')
+})
+pm.collectionVariables.set('harnessExportId', answer.data.exportExecutions.requestId)`
+  }, {
+    name: 'Harness: REST status',
+    operation: 'harness.export_executions.status',
+    path: { requestId: '{{exportId}}' },
+    status: 200,
+    test: js`
+pm.test('the READY export in Harness\'s envelope, times in epoch ms', function () {
+  const resource = pm.response.json().resource
+  pm.expect(resource.status).to.equal('READY')
+  pm.expect(resource.expiresAt).to.be.a('number')
+})`
+  }, {
+    name: 'Harness: REST download (the signed link\'s query)',
+    operation: 'harness.export_executions.download',
+    path: { requestId: '{{exportId}}' },
+    query: [['group', '{{downloadGroup}}'], ['expires', '{{downloadExpires}}'], ['signature', '{{downloadSignature}}']],
+    status: 200,
+    test: js`
+pm.test('a gzip file', function () { pm.expect([pm.response.stream[0], pm.response.stream[1]]).to.eql([0x1f, 0x8b]) })`
   }]
 }, {
   name: '8 Health',

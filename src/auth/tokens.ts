@@ -9,6 +9,8 @@ export interface Principal {
   scopes: Set<string>
   /** Groups the token may act in; '*' in the list means all. */
   groups: string[]
+  /** The `email` claim, when the token has one (notifyOnlyTriggeringUser mails it). */
+  email?: string
 }
 
 export interface VerifierOptions {
@@ -95,7 +97,8 @@ function principalOf (payload: JWTPayload): Principal {
   const scope = payload.scope
   const scopes = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : []
   const groups = Array.isArray(payload.resource_groups) ? payload.resource_groups.filter((g): g is string => typeof g === 'string') : []
-  return { subject: payload.sub ?? '', scopes: new Set(scopes), groups }
+  const email = typeof payload.email === 'string' && payload.email !== '' ? payload.email : undefined
+  return { subject: payload.sub ?? '', scopes: new Set(scopes), groups, ...(email === undefined ? {} : { email }) }
 }
 
 export function mayActIn (principal: Principal, group: string): boolean {

@@ -40,6 +40,7 @@ export function executionJson (header: ArchiveHeader, summary: RunSummary): stri
     id: run.id,
     folder: summary.folder,
     resourceGroup: header.group,
+    labels: run.labels ?? {},
     exportRequestId: header.requestId,
     range: { start: header.filters.start, end: header.filters.end },
     firstLineAt: span.first,
@@ -60,6 +61,15 @@ export function executionJson (header: ArchiveHeader, summary: RunSummary): stri
   }, null, 2) + '\n'
 }
 
+/** The run conditions of the request (labels, ids, run times), one line each. */
+function conditionLines (f: ExportFilters): string[] {
+  return [
+    ...(f.labels ?? []).map((c) => `- Label ${c.key} ${c.operator === 'IN' ? 'in' : 'not in'}: ${c.values.join(', ')}`),
+    ...(f.runIds ?? []).map((c) => `- Run id ${c.operator === 'IN' ? 'in' : 'not in'}: ${c.values.join(', ')}`),
+    ...(f.times ?? []).map((c) => `- ${c.field} ${c.operator.toLowerCase()} ${new Date(c.epochMs).toISOString()}`)
+  ]
+}
+
 // Markdown table cells: a pipe or line break would end the cell.
 const cell = (value: string | number): string => String(value).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ')
 
@@ -75,6 +85,7 @@ export function readme (header: ArchiveHeader, runs: RunSummary[]): string {
     `- Range: ${f.start} (inclusive) to ${f.end} (exclusive)`,
     `- Deployments listed: ${f.deploymentIds === undefined ? '(any)' : f.deploymentIds.join(', ') || '(none)'}`,
     `- Executions listed: ${f.executionIds === undefined ? '(any)' : f.executionIds.join(', ') || '(none)'}`,
+    ...conditionLines(f),
     `- Runs: ${runs.length}; log files: ${runs.reduce((n, r) => n + r.files.length, 0)}; lines: ${runs.reduce((n, r) => n + lineCount(r.files), 0)}`,
     '',
     'Each log line reads `<timestamp> <stream> <msg>`, in time order (ties in the order they were written);',

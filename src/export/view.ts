@@ -1,6 +1,7 @@
 // The export object of the API, from a stored job. BUILDING is shown as QUEUED, and a READY export past
 // its expiry reads EXPIRED at once, before the sweeper has marked it.
 import type { ExportFilters, ExportRow } from '../store/export-jobs.js'
+import type { NotificationState } from '../store/export-notifications.js'
 import { NS_PER_SECOND, type Instant } from '../time.js'
 
 export type ExportStatus = 'QUEUED' | 'READY' | 'FAILED' | 'EXPIRED'
@@ -15,6 +16,7 @@ export interface ExportView {
   errorMessage: string | null
   progress: { runsWritten: number, totalExecutions: number }
   filters: ExportFilters
+  notifications: NotificationState[]
 }
 
 export const isExpired = (row: ExportRow, now: Instant): boolean =>
@@ -26,7 +28,7 @@ export function publicStatus (row: ExportRow, now: Instant): ExportStatus {
 }
 
 /** `link` is the signed download link of a READY export (made by the caller, who holds the signer). */
-export function exportView (row: ExportRow, now: Instant, link: string | null): ExportView {
+export function exportView (row: ExportRow, now: Instant, link: string | null, notifications: NotificationState[]): ExportView {
   const status = publicStatus(row, now)
   return {
     requestId: row.requestId,
@@ -37,6 +39,7 @@ export function exportView (row: ExportRow, now: Instant, link: string | null): 
     expiresAt: row.expiresAt,
     errorMessage: status === 'FAILED' ? row.errorMessage : null,
     progress: { runsWritten: row.runsWritten, totalExecutions: row.totalExecutions },
-    filters: row.filters
+    filters: row.filters,
+    notifications
   }
 }

@@ -64,7 +64,7 @@ export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, map
     const container = label(labels, fields.container, s, 'container')
     const pod = label(labels, fields.pod, s, 'pod')
     const stream = label(labels, fields.stream, s, 'stream')
-    const into = mapper.linesOf(run)
+    const into = mapper.linesOf(run, labels)
     for (let e = 0; e < times.length; e++) {
       const instant = checkedInstant(() => times[e] as Instant, limits, (problem) => badEntry(s, e, `timestamp ${problem}`))
       const line = checkedText(lines[e], true, limits.lineMaxBytes, (problem) => badEntry(s, e, `line ${problem}`))

@@ -57,7 +57,7 @@ export function mapRecords (records: unknown[], fields: RecordFields, mapper: Ru
     const time = firstField(record, fields.timestamp)
     if (time === undefined) throw badRecord(index, 'timestamp', `is required (one of ${fields.timestamp.map((p) => p.join('.')).join(', ')})`)
     const instant = checkedInstant(() => parseShipperTimestamp(time), limits, (problem) => badRecord(index, 'timestamp', problem))
-    mapper.linesOf(run).push(storedLine(instant, msg, label(record, fields.container, index, 'container'),
+    mapper.linesOf(run, record).push(storedLine(instant, msg, label(record, fields.container, index, 'container'),
       label(record, fields.pod, index, 'pod'), label(record, fields.stream, index, 'stream')))
   }
 }

@@ -4,6 +4,7 @@
 import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
 import type { CollectorMapping } from '../config.js'
 import { summarize } from '../logs/ingest-body.js'
+import { isLabelValue, type Labels } from '../logs/labels.js'
 import type { LogLine, RunKey } from '../logs/model.js'
 import { RUN_ID_PATTERN } from '../routes/logs/schemas.js'
 import type { RunLines } from '../store/log-store.js'
@@ -48,7 +49,7 @@ const SAMPLES = 10
 
 export class RunMapper {
   private readonly labelMaps: FieldPath[]
-  private readonly runs = new Map<string, { run: RunKey, lines: LogLine[] }>()
+  private readonly runs = new Map<string, { run: RunKey, lines: LogLine[], labels: Labels }>()
   private readonly groupAllowed = new Map<string, boolean>()
   private unmatched = 0
   private readonly samples: UnmatchedSample[] = []
@@ -94,13 +95,20 @@ export class RunMapper {
     return { group, kind: deploymentId === undefined ? 'execution' : 'deployment', id }
   }
 
-  /** The lines list of a run, to push checked lines into. */
-  linesOf (run: RunKey): LogLine[] {
+  /**
+   * The lines list of a run, to push checked lines into; the record's run labels (COLLECTOR_RUN_LABELS) are
+   * noted for the run, a later record's value winning. A value that is not a label value is not taken.
+   */
+  linesOf (run: RunKey, record: Fields): LogLine[] {
     const key = `${run.group}\u0000${run.kind}\u0000${run.id}`
     let entry = this.runs.get(key)
     if (entry === undefined) {
-      entry = { run, lines: [] }
+      entry = { run, lines: [], labels: {} }
       this.runs.set(key, entry)
+    }
+    for (const { label, recordLabel } of this.mapping.runLabels) {
+      const value = this.label(record, [recordLabel])
+      if (isLabelValue(value)) entry.labels[label] = value
     }
     return entry.lines
   }
@@ -115,9 +123,9 @@ export class RunMapper {
   result (): { runs: RunLines[], answer: CollectorAnswer } {
     const runs: RunLines[] = []
     let accepted = 0
-    for (const { run, lines } of this.runs.values()) {
+    for (const { run, lines, labels } of this.runs.values()) {
       if (lines.length === 0) continue
-      runs.push({ run, batch: summarize(lines) })
+      runs.push({ run, batch: summarize(lines), ...(Object.keys(labels).length > 0 ? { labels } : {}) })
       accepted += lines.length
     }
     return { runs, answer: { accepted, unmatched: this.unmatched, unmatchedSamples: this.samples } }

@@ -17,6 +17,7 @@ interface Wire {
   p?: string
   s?: string
   e?: string
+  l?: Array<[string, string]>
   a: [string, number, RunKind, string]
 }
 
@@ -31,6 +32,7 @@ export function encodeRunListCursor (secret: string, cursor: RunListCursor): str
   if (filters.idPrefix !== undefined) wire.p = filters.idPrefix
   if (filters.start !== undefined) wire.s = String(filters.start)
   if (filters.end !== undefined) wire.e = String(filters.end)
+  if (filters.labels !== undefined) wire.l = filters.labels
   const payload = Buffer.from(JSON.stringify(wire)).toString('base64url')
   return `${payload}.${sign(secret, LABEL + payload)}`
 }
@@ -63,5 +65,6 @@ export function decodeRunListCursor (secret: string, text: string): RunListCurso
   const end = instant(wire.e)
   if (start !== undefined) filters.start = start
   if (end !== undefined) filters.end = end
+  if (wire.l !== undefined) filters.labels = wire.l
   return { group: wire.g, filters, after: { firstTs, firstNs, kind, id } }
 }

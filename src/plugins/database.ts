@@ -44,7 +44,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   app.decorate('partitions', partitions)
   const store = new LogStore(pool, partitions, readPool)
   app.decorate('store', store)
-  app.decorate('runs', new RunCatalog(readPool))
+  app.decorate('runs', new RunCatalog(readPool, pool))
 
   const maintain = async (): Promise<void> => {
     const nowMs = Number(opts.now() / NS_PER_MS)

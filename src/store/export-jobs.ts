@@ -2,22 +2,28 @@
 // leases, results, expiry) is in export-queue.ts. Times of the domain (triggered, ready, expires) come from
 // the app's clock so tests can move it.
 import type pg from 'pg'
+import type { Labels, RunConditions } from '../logs/labels.js'
 import type { RunKind } from '../logs/model.js'
 import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
+import { insertRecipients, type Recipient } from './export-notifications.js'
+import { runConditionsSql } from './run-conditions.js'
 import { inTransaction } from './transaction.js'
 
 export type JobStatus = 'QUEUED' | 'BUILDING' | 'READY' | 'FAILED' | 'EXPIRED'
 
-/** The request's filters with start and end resolved (RFC 3339, nanosecond-exact). */
-export interface ExportFilters {
+/** The request's filters with start and end resolved (RFC 3339, nanosecond-exact), and conditions on runs. */
+export interface ExportFilters extends RunConditions {
   deploymentIds?: string[]
   executionIds?: string[]
   start: string
   end: string
 }
 
-/** A run fixed into an export when it was requested; `firstTs` is its first line in range (API format). */
-export interface MatchedRun { kind: RunKind, id: string, firstTs: string }
+/**
+ * A run fixed into an export when it was requested; `firstTs` is its first line in range (API format),
+ * `labels` its labels then (exports requested before labels existed have none).
+ */
+export interface MatchedRun { kind: RunKind, id: string, firstTs: string, labels?: Labels }
 
 export interface ExportRow {
   requestId: string
@@ -57,6 +63,8 @@ export interface CreateInput {
   now: Instant
   dailyLimit: number
   maxRuns: number
+  /** Who is told when the export is READY or FAILED. */
+  recipients: Recipient[]
 }
 
 export const COLUMNS = `request_id, resource_group, status, filters, total_executions, runs_written, created_by, triggered_at,
@@ -103,9 +111,10 @@ export const toRow = (r: DbRow): ExportRow => ({
 })
 
 // The runs of a group with lines in [start, end), each with its first line in range (a walk of the
-// primary key that stops at one row). runs' first/last bounds only narrow the candidates.
-const MATCH_RUNS = `
-SELECT r.run_kind, r.run_id, f.ts, f.ts_ns
+// primary key that stops at one row). runs' first/last bounds only narrow the candidates. Conditions on
+// labels, ids and run times (parameters from $9) are ANDed in.
+const matchRuns = (conditions: string[]): string => `
+SELECT r.run_kind, r.run_id, f.ts, f.ts_ns, r.labels
 FROM runs r
 CROSS JOIN LATERAL (
   SELECT l.ts, l.ts_ns FROM log_lines l
@@ -118,6 +127,7 @@ WHERE r.resource_group = $1
        OR (r.run_kind = 'deployment' AND r.run_id = ANY($6::text[]))
        OR (r.run_kind = 'execution' AND r.run_id = ANY($7::text[])))
   AND (r.last_ts, r.last_ns) >= ($2, $3) AND (r.first_ts, r.first_ns) < ($4, $5)
+  ${conditions.map((c) => `AND ${c}`).join('\n  ')}
 ORDER BY f.ts, f.ts_ns, r.run_kind, r.run_id
 LIMIT $8`
 
@@ -146,24 +156,24 @@ export class ExportJobs {
       }
       const start = toStoredParts(input.start)
       const end = toStoredParts(input.end)
-      const { rows: matched } = await client.query<[RunKind, string, string, number]>({
-        text: MATCH_RUNS,
-        rowMode: 'array',
-        values: [input.group, start.ts, start.nanos, end.ts, end.nanos,
-          input.filters.deploymentIds ?? null, input.filters.executionIds ?? null, input.maxRuns + 1]
-      })
+      const values: unknown[] = [input.group, start.ts, start.nanos, end.ts, end.nanos,
+        input.filters.deploymentIds ?? null, input.filters.executionIds ?? null, input.maxRuns + 1]
+      const conditions = runConditionsSql(input.filters, (value) => { values.push(value); return `$${values.length}` })
+      const { rows: matched } = await client.query<[RunKind, string, string, number, Labels]>({ text: matchRuns(conditions), rowMode: 'array', values })
       if (matched.length > input.maxRuns) return { kind: 'too-many-runs', limit: input.maxRuns }
-      const runs: MatchedRun[] = matched.map(([kind, id, ts, ns]) => ({ kind, id, firstTs: formatStored(ts, ns) }))
+      const runs: MatchedRun[] = matched.map(([kind, id, ts, ns, labels]) => ({ kind, id, firstTs: formatStored(ts, ns), labels }))
       const { rows } = await client.query<DbRow>(`INSERT INTO exports
         (request_id, resource_group, status, filters, runs, total_executions, created_by, triggered_at)
         VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [input.requestId, input.group, JSON.stringify(input.filters), JSON.stringify(runs), runs.length, input.createdBy, isoOf(input.now)])
+      await insertRecipients(client, input.requestId, input.recipients)
       return { kind: 'created', row: toRow(rows[0] as DbRow) }
     })
   }
 
-  async get (group: string, requestId: string): Promise<ExportRow | undefined> {
-    const { rows } = await this.pool.query<DbRow>(`SELECT ${COLUMNS} FROM exports WHERE resource_group = $1 AND request_id = $2`, [group, requestId])
+  /** The export in `group`; any group's when `group` is null (the notifier, which has no caller). */
+  async get (group: string | null, requestId: string): Promise<ExportRow | undefined> {
+    const { rows } = await this.pool.query<DbRow>(`SELECT ${COLUMNS} FROM exports WHERE ($1::text IS NULL OR resource_group = $1) AND request_id = $2`, [group, requestId])
     return rows[0] === undefined ? undefined : toRow(rows[0])
   }
 

@@ -6,12 +6,14 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import type { Labels } from '../logs/labels.js'
 import type { LogBatch, LogLine, LogRange, RunKey, RunKind } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { newLinesStatement, readStatement } from './read-statements.js'
+import { mergeShipperLabels } from './run-labels.js'
 import { inTransaction } from './transaction.js'
 
 // Exported so tests can EXPLAIN the read queries.
@@ -21,6 +23,8 @@ export { readStatement } from './read-statements.js'
 export interface RunLines {
   run: RunKey
   batch: LogBatch
+  /** Labels a shipper's records gave the run (COLLECTOR_RUN_LABELS), merged into its labels. */
+  labels?: Labels
 }
 
 const UPSERT_RUN = `
@@ -160,6 +164,7 @@ export class LogStore {
         })
         baseSeqs.push(BigInt(rows[0]?.base_seq ?? '0'))
       }
+      await mergeShipperLabels(client, runs)
       if (runs.length > 0) await pipeline(Readable.from(copyRows(runs, baseSeqs)), client.query(copyFrom(COPY_LINES)))
       // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
       const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, batch.first.instant))

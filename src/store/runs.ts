@@ -1,8 +1,10 @@
 // The runs of a resource group, newest first (by their first line), one keyset page at a time (GET /v2/lm/runs).
 // Only the conditions asked for go into the statement, so each shape gets its own plan on runs_by_start.
 import type pg from 'pg'
-import type { RunKind } from '../logs/model.js'
+import { labelPairsToConditions, type LabelChange, type Labels } from '../logs/labels.js'
+import type { RunKey, RunKind } from '../logs/model.js'
 import { toStoredParts, type Instant } from '../time.js'
+import { mergeLabelsSql, runConditionsSql } from './run-conditions.js'
 
 export interface RunListFilters {
   kind?: RunKind
@@ -11,6 +13,8 @@ export interface RunListFilters {
   /** Runs whose span [first, last] meets [start, end). */
   start?: Instant
   end?: Instant
+  /** Runs with every label key given having one of its values (`label=key=value`, repeatable). */
+  labels?: Array<[string, string]>
 }
 
 /**
@@ -24,8 +28,8 @@ export interface RunPosition {
   id: string
 }
 
-/** A listed run: [kind, id, first_ts, first_ns, last_ts, last_ns, line_count]. */
-export type RunRow = [RunKind, string, string, number, string, number, string]
+/** A listed run: [kind, id, first_ts, first_ns, last_ts, last_ns, line_count, labels]. */
+export type RunRow = [RunKind, string, string, number, string, number, string, Labels]
 
 const LIKE_SPECIAL = /[\\%_]/g
 
@@ -43,11 +47,12 @@ export function runListStatement (group: string, filters: RunListFilters, after:
     const { ts, nanos } = toStoredParts(filters.end)
     where.push(`(first_ts, first_ns) < (${param(ts)}::timestamptz, ${param(nanos)}::smallint)`)
   }
+  if (filters.labels !== undefined) where.push(...runConditionsSql({ labels: labelPairsToConditions(filters.labels) }, param))
   if (after !== undefined) {
     where.push(`(first_ts, first_ns, run_kind, run_id) < (${param(after.firstTs)}::timestamptz, ${param(after.firstNs)}::smallint, ${param(after.kind)}::run_kind, ${param(after.id)})`)
   }
   return {
-    text: `SELECT run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count FROM runs
+    text: `SELECT run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, labels FROM runs r
       WHERE ${where.join(' AND ')}
       ORDER BY first_ts DESC, first_ns DESC, run_kind DESC, run_id DESC
       LIMIT ${param(limit)}`,
@@ -55,12 +60,32 @@ export function runListStatement (group: string, filters: RunListFilters, after:
   }
 }
 
+export type PatchResult = { kind: 'patched', row: RunRow } | { kind: 'not-found' } | { kind: 'too-many-labels' }
+
 export class RunCatalog {
-  constructor (private readonly pool: pg.Pool) {}
+  /** Lists read from `pool` (a replica when one is set); label changes go to `primary`. */
+  constructor (private readonly pool: pg.Pool, private readonly primary: pg.Pool = pool) {}
 
   /** Up to `limit` runs of the group after `after`, newest first. */
   async list (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): Promise<RunRow[]> {
     const { rows } = await this.pool.query<RunRow>({ ...runListStatement(group, filters, after, limit), rowMode: 'array' })
     return rows
+  }
+
+  /** Merges a label change into a run's labels, unless the run would then hold more than `max`. */
+  async patchLabels (run: RunKey, change: LabelChange, max: number): Promise<PatchResult> {
+    const values: unknown[] = [run.group, run.kind, run.id]
+    const param = (value: unknown): string => { values.push(value); return `$${values.length}` }
+    const { labels, fits } = mergeLabelsSql(change, max, param)
+    const { rows } = await this.primary.query<RunRow>({
+      text: `UPDATE runs r SET labels = ${labels}, updated_at = now()
+        WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3 AND ${fits}
+        RETURNING run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, labels`,
+      values,
+      rowMode: 'array'
+    })
+    if (rows[0] !== undefined) return { kind: 'patched', row: rows[0] }
+    const found = await this.primary.query('SELECT 1 FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3', [run.group, run.kind, run.id])
+    return found.rowCount === 1 ? { kind: 'too-many-labels' } : { kind: 'not-found' }
   }
 }

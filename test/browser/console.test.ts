@@ -1,6 +1,7 @@
 // The console in a real browser (Debian's chromium driven by playwright-core): sign in, list and filter
 // runs, open one, page, filter to stderr, follow it while lines are written, make an export, watch it reach
-// READY and download it. Screenshots of each view go to test/screenshots/ for a person to look at.
+// READY and download it; filter runs by label, and make an export that notifies a user group by email (a
+// real SMTP server here) and Slack (a local webhook), whose emailed link downloads the archive. Screenshots of each view go to test/screenshots/ for a person to look at.
 import { mkdir, mkdtemp } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,8 +13,10 @@ import { build } from '../../scripts/build.js'
 import { ROOT } from '../../scripts/service-process.js'
 import { freePort } from '../../scripts/temporary-postgres.js'
 import { CONSOLE_CSP } from '../../src/plugins/console.js'
+import { writeFile } from 'node:fs/promises'
 import { buildTestApp, token } from '../helpers/app.js'
 import { run as exec } from '../helpers/exports.js'
+import { startSlackServer, startSmtpServer } from '../helpers/mail.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = path.join(ROOT, 'test', 'screenshots')
@@ -25,7 +28,15 @@ await mkdir(SHOTS, { recursive: true })
 
 const port = await freePort()
 const base = `http://127.0.0.1:${port}`
-const { app, databaseUrl } = await buildTestApp(t, { env: { PORT: String(port), PUBLIC_BASE_URL: base, EXPORT_POLL_INTERVAL_MS: '50' } })
+const smtp = await startSmtpServer()
+const slack = await startSlackServer()
+t.teardown(smtp.close)
+t.teardown(slack.close)
+const groupsFile = path.join(await mkdtemp(path.join(tmpdir(), 'run-logs-groups-')), 'groups.json')
+await writeFile(groupsFile, JSON.stringify([{ id: 'release-auditors', name: 'Release auditors', emails: ['auditor@example.com'], slackWebhookUrl: slack.url }]))
+const { app, databaseUrl } = await buildTestApp(t, {
+  env: { PORT: String(port), PUBLIC_BASE_URL: base, EXPORT_POLL_INTERVAL_MS: '50', USER_GROUPS_FILE: groupsFile, SMTP_URL: smtp.url, NOTIFY_POLL_INTERVAL_MS: '100' }
+})
 await app.listen({ host: '127.0.0.1', port })
 
 const headers = { authorization: `Bearer ${await token({ groups: ['team-a'] })}`, 'ai-resource-group': 'team-a' }
@@ -48,6 +59,7 @@ const lines = Array.from({ length: 1200 }, (_, i) => ({
   stream: i % 7 === 0 ? 'stderr' : 'stdout'
 }))
 await write('deployments', 'd-console-1', lines)
+await app.inject({ method: 'PATCH', url: '/v2/lm/deployments/d-console-1', headers, payload: { labels: { application: 'console-shop', environment: 'prod' } } })
 const stderrCount = lines.filter((l) => l.stream === 'stderr').length
 
 const browser = await chromium.launch({
@@ -265,6 +277,49 @@ t.test('exports: create from the selection, watch it reach READY, download it; F
   await page.locator(`table.exports tbody tr[data-export="${requestId}"][data-status="EXPIRED"]`).getByText('Expired: the archive was deleted').waitFor({ timeout: 15_000 })
   t.pass('FAILED shows its error, EXPIRED says so')
   await shot('exports-outcomes')
+})
+
+t.test('labels: the runs page shows and filters them; a notified export by label, end to end', async (t) => {
+  await page.getByRole('link', { name: 'Runs', exact: true }).click()
+  const rows = page.locator('table.runs tbody tr')
+  await rows.nth(49).waitFor()
+  await page.getByLabel('Labels').fill('application=console-shop')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  await rows.nth(1).waitFor({ state: 'detached' })
+  t.equal(await rows.count(), 1, 'only the labelled run')
+  t.match(await rows.nth(0).textContent(), /d-console-1.*application=console-shop.*environment=prod/)
+  await shot('runs-labels')
+
+  await page.getByRole('link', { name: 'Exports' }).click()
+  await page.getByRole('checkbox', { name: /Release auditors/ }).waitFor()
+  await page.getByLabel('Until (UTC; empty: now)').fill('')
+  await page.getByLabel('Labels').fill('application=console-shop')
+  await page.getByRole('checkbox', { name: /Release auditors/ }).check()
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v2/lm/exports') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Create export' }).click()
+  ])
+  t.equal(response.status(), 202)
+  const requestId = (await response.json() as { requestId: string }).requestId
+  const row = page.locator(`table.exports tbody tr[data-export="${requestId}"]`)
+  await row.locator('li[data-target="auditor@example.com"][data-status="SENT"]').waitFor({ timeout: 60_000 })
+  await row.locator('li[data-target="slack:release-auditors"][data-status="SENT"]').waitFor({ timeout: 15_000 })
+  t.match(await row.textContent(), /with application=console-shop/)
+  t.match(await row.textContent(), /1 of 1 run written/)
+  await shot('exports-notified')
+
+  const mail = smtp.mails.find((m) => m.subject.includes(requestId))
+  t.same(mail?.to, ['auditor@example.com'], 'the group\'s address got the email')
+  const link = /Download: (\S+)/.exec(mail?.text ?? '')?.[1] ?? ''
+  t.ok(link.startsWith(`${base}/v2/lm/exports/${requestId}/download?`), 'with the download link')
+  t.match(slack.messages.find((m) => m.text.includes(requestId))?.text, link, 'Slack got the same link')
+  const archive = await fetch(link)
+  t.equal(archive.status, 200, 'the emailed link downloads the archive')
+  const file = path.join(await mkdtemp(path.join(tmpdir(), 'run-logs-console-')), 'notified.tar.gz')
+  await writeFile(file, Buffer.from(await archive.arrayBuffer()))
+  const { stdout } = await exec('tar', ['-tzf', file])
+  t.match(stdout, /_deployment_d-console-1\/execution\.json/)
+  t.notMatch(stdout, /e-console-1/, 'only the labelled run')
 })
 
 t.test('an API error is told in words: a token without logs.export on Exports', async (t) => {

@@ -53,3 +53,16 @@ export async function unpack (archive: Buffer): Promise<string> {
   const { stdout } = await run('tar', ['-tzf', file])
   return path.join(dir, stdout.split('\n')[0]?.replace(/\/$/, '') ?? '')
 }
+
+// Harness's seed mutation, verbatim but for the ids: trailing comma, and a single string for a list.
+export const SEED_MUTATION = (application: string, userGroup: string): string => `
+mutation {
+  exportExecutions(input: {
+    clientMutationId: "gqahal-test"
+    filters: [
+      {application: {operator: IN, values: ["${application}"]}},
+      {startTime: {operator: AFTER, value: 1590969600000}},
+    ]
+    userGroupIds: "${userGroup}"
+  }) { clientMutationId requestId status totalExecutions triggeredAt downloadLink expiresAt errorMessage }
+}`

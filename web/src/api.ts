@@ -3,7 +3,7 @@
 import { currentSession } from './session.js'
 
 export type RunKind = 'deployment' | 'execution'
-export interface RunSummary { kind: RunKind, id: string, firstTimestamp: string, lastTimestamp: string, lineCount: number }
+export interface RunSummary { kind: RunKind, id: string, firstTimestamp: string, lastTimestamp: string, lineCount: number, labels: Record<string, string> }
 export interface RunList { resources: RunSummary[], nextCursor?: string }
 export interface LogLine { container: string, msg: string, pod: string, stream: string, timestamp: string }
 export interface LogsPage { data: { result: LogLine[], nextCursor?: string } }
@@ -17,8 +17,11 @@ export interface ExportObject {
   expiresAt: string | null
   errorMessage: string | null
   progress: { runsWritten: number, totalExecutions: number }
-  filters: { deploymentIds?: string[], executionIds?: string[], start: string, end: string }
+  filters: { deploymentIds?: string[], executionIds?: string[], start: string, end: string, labels?: Array<{ key: string, operator: 'IN' | 'NOT_IN', values: string[] }> }
+  notifications: ExportNotification[]
 }
+export interface ExportNotification { target: string, status: 'PENDING' | 'SENT' | 'FAILED', attempts: number, lastError: string | null }
+export interface UserGroup { id: string, name: string, emailCount: number, slack: boolean }
 export interface ExportList { count: number, resources: ExportObject[] }
 
 const PLURAL: Record<RunKind, string> = { deployment: 'deployments', execution: 'executions' }
@@ -79,14 +82,16 @@ export async function call (path: string, init: RequestInit = {}): Promise<Respo
  * A query string of the given values. Spaces are sent as %20, never '+': the service reads '+' as itself
  * (SAP's clients send the '+' of a time offset unencoded).
  */
-export function queryString (params: Record<string, string | undefined>): string {
+export function queryString (params: Record<string, string | string[] | undefined>): string {
   return Object.entries(params)
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v]))
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
     .join('&')
 }
 
-export async function getJson<T> (path: string, params: Record<string, string | undefined> = {}, signal?: AbortSignal): Promise<T> {
+/** params: a list repeats the parameter (label=a=1&label=b=2). */
+export async function getJson<T> (path: string, params: Record<string, string | string[] | undefined> = {}, signal?: AbortSignal): Promise<T> {
   const qs = queryString(params)
   const res = await call(qs === '' ? path : `${path}?${qs}`, { headers: { accept: 'application/json' }, ...(signal === undefined ? {} : { signal }) })
   return await res.json() as T

@@ -48,7 +48,8 @@ function messageOf (body: AnyValue | undefined): string {
 export function mapOtlpRecords (records: OtlpRecord[], mapper: RunMapper, limits: IngestLimits): void {
   for (let index = 0; index < records.length; index++) {
     const record = records[index] as OtlpRecord
-    const run = mapper.runOf(runAttributes(record))
+    const attributes = runAttributes(record)
+    const run = mapper.runOf(attributes)
     if (typeof run === 'string') {
       mapper.skip(index, run)
       continue
@@ -58,7 +59,7 @@ export function mapOtlpRecords (records: OtlpRecord[], mapper: RunMapper, limits
       const time = record.timeUnixNano !== 0n ? record.timeUnixNano : record.observedTimeUnixNano !== 0n ? record.observedTimeUnixNano : limits.now
       const instant = checkedInstant(() => time, limits, (problem) => new RejectedRecord(`timestamp ${problem}`))
       const msg = checkedText(messageOf(record.body), true, limits.lineMaxBytes, (problem) => new RejectedRecord(`body ${problem}`))
-      mapper.linesOf(run).push(storedLine(instant, msg, label(record, 'k8s.container.name'), label(record, 'k8s.pod.name'), streamOf(record)))
+      mapper.linesOf(run, attributes).push(storedLine(instant, msg, label(record, 'k8s.container.name'), label(record, 'k8s.pod.name'), streamOf(record)))
     } catch (err) {
       if (!(err instanceof RejectedRecord)) throw err
       mapper.skip(index, err.message)

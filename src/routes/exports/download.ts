@@ -13,13 +13,28 @@ import { NS_PER_SECOND } from '../../time.js'
 import { errorResponse } from '../logs/schemas.js'
 import { downloadQuery, requestIdParams } from './schemas.js'
 
+// The same archive at Harness's REST path, which takes the signed link's query.
+const ROUTES = [
+  { url: '/v2/lm/exports/:requestId/download', operationId: 'exports.download', summary: 'Download an export archive', extra: '' },
+  {
+    url: '/api/export-executions/download/:requestId',
+    operationId: 'harness.export_executions.download',
+    summary: 'Download an export archive (Harness\'s REST path)',
+    extra: ' Harness\'s path: the downloadLink\'s query (group, expires, signature) works here too.'
+  }
+]
+
 export default async function downloadRoute (app: FastifyInstance): Promise<void> {
-  app.withTypeProvider<ZodTypeProvider>().get('/v2/lm/exports/:requestId/download', {
+  for (const route of ROUTES) registerDownload(app, route)
+}
+
+function registerDownload (app: FastifyInstance, route: typeof ROUTES[number]): void {
+  app.withTypeProvider<ZodTypeProvider>().get(route.url, {
     schema: {
       tags: ['Export'],
-      operationId: 'exports.download',
-      summary: 'Download an export archive',
-      description: 'The gzip\'d tar of a READY export, by the signed downloadLink; no token. Altered link: 403; expired: 410.',
+      operationId: route.operationId,
+      summary: route.summary,
+      description: `The gzip'd tar of a READY export, by the signed downloadLink; no token. Altered link: 403; expired: 410.${route.extra}`,
       params: requestIdParams,
       querystring: downloadQuery,
       response: { 200: { description: 'The archive; its sha256 in X-Archive-Sha256.', content: { 'application/gzip': { schema: z.string().meta({ format: 'binary' }) } } }, 400: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse, 410: errorResponse }

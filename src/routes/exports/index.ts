@@ -1,16 +1,17 @@
 // POST /v2/lm/exports, GET /v2/lm/exports/{requestId}, GET /v2/lm/exports: request and read exports of
 // the caller's resource group (scope logs.export). The download route is in download.ts.
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { audit } from '../../audit.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
+import { createExport, labelConditions } from '../../export/request.js'
 import { isExpired } from '../../export/view.js'
-import { formatInstant, MIN_INSTANT } from '../../time.js'
+import { MIN_INSTANT } from '../../time.js'
 import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
 import { createExportBody, exportList, exportObject, listExportsQuery, requestIdParams } from './schemas.js'
 import downloadRoute from './download.js'
+import harnessExportRoutes from './harness.js'
+import userGroupRoutes from './user-groups.js'
 
 const common = { tags: ['Export'], security: [{ bearerAuth: [] }], headers: resourceGroupHeaders }
 
@@ -24,42 +25,27 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
       ...common,
       operationId: 'exports.create',
       summary: 'Request an export archive',
-      description: `Queues an archive of the runs with lines in [start, end) (only the listed ones, when ids are listed). At most ${limits.dailyLimit} exports per resource group and UTC day (429 beyond), ${limits.maxRuns} runs per export (400 beyond). Scope logs.export.`,
+      description: `Queues an archive of the runs with lines in [start, end) (only the listed ones, when ids are listed; only those with the labels, when labels are given). At most ${limits.dailyLimit} exports per resource group and UTC day (429 beyond), ${limits.maxRuns} runs per export (400 beyond). Scope logs.export.`,
       body: createExportBody,
       response: { 202: exportObject, 400: errorResponse, 401: errorResponse, 403: errorResponse, 429: errorResponse }
     }
   }, async (request, reply) => {
-    const { filters } = request.body
+    const { filters, userGroupIds, notifyOnlyTriggeringUser } = request.body
     const now = app.now()
     const end = filters.end ?? now
     const start = filters.start ?? MIN_INSTANT
     if (start > end) throw errors.invalidRequest('Body field filters.start must not be after filters.end.', { parameters: ['filters.start', 'filters.end'] })
-    const requestId = randomUUID()
-    const result = await app.exports.jobs.create({
-      requestId,
-      group: request.resourceGroup,
-      createdBy: request.principal?.subject ?? '',
-      filters: { deploymentIds: filters.deploymentIds, executionIds: filters.executionIds, start: formatInstant(start), end: formatInstant(end) },
+    const row = await createExport(request, opts.config, {
+      filters: {
+        deploymentIds: filters.deploymentIds,
+        executionIds: filters.executionIds,
+        ...(filters.labels === undefined ? {} : { labels: labelConditions(filters.labels) })
+      },
       start,
       end,
-      now,
-      dailyLimit: limits.dailyLimit,
-      maxRuns: limits.maxRuns
+      notify: { userGroupIds, onlyTriggeringUser: notifyOnlyTriggeringUser }
     })
-    if (result.kind === 'quota') {
-      throw errors.tooManyRequests(`Resource group ${request.resourceGroup} has requested its ${limits.dailyLimit} exports of today (UTC); request more after midnight UTC.`, result.retryAfterSeconds)
-    }
-    if (result.kind === 'too-many-runs') {
-      throw errors.invalidRequest(`The filters match more than ${result.limit} runs, the most one export holds: narrow the range or list fewer runs.`, { limit: result.limit })
-    }
-    audit(request, 'export.created', {
-      exportId: requestId,
-      group: request.resourceGroup,
-      runs: result.row.totalExecutions,
-      filters: { deploymentIds: filters.deploymentIds ?? null, executionIds: filters.executionIds ?? null, start: formatInstant(start), end: formatInstant(end) }
-    })
-    app.exports.worker.wake()
-    return await reply.code(202).header('location', `/v2/lm/exports/${requestId}`).send(await app.exports.view(result.row))
+    return await reply.code(202).header('location', `/v2/lm/exports/${row.requestId}`).send(await app.exports.view(row))
   })
 
   api.get('/v2/lm/exports/:requestId', {
@@ -91,8 +77,10 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
     }
   }, async (request) => {
     const { count, rows } = await app.exports.jobs.list(request.resourceGroup, request.query.$top ?? 100, request.query.$skip ?? 0)
-    return { count, resources: await Promise.all(rows.map(app.exports.view)) }
+    return { count, resources: await app.exports.views(rows) }
   })
 
   await app.register(downloadRoute)
+  await app.register(harnessExportRoutes, { publicBaseUrl: opts.config.publicBaseUrl })
+  await app.register(userGroupRoutes, { config: opts.config })
 }

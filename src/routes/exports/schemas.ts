@@ -1,11 +1,17 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
+import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
+import { MAX_USER_GROUPS } from '../../export/recipients.js'
+import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../logs/labels.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
 
 const MAX_LISTED_IDS = 10_000
 // PostgreSQL's OFFSET takes a bigint; a skip past this many exports would return nothing anyway.
 const MAX_SKIP = 2_147_483_647
 const SKIP_TOO_LARGE = `must be a whole number at most ${MAX_SKIP}`
+const MAX_LABEL_KEYS = 20
+const MAX_LABEL_VALUES = 100
+const labelValue = z.string().refine(isLabelValue, { error: `label values are ${LABEL_VALUE_RULE}` })
 
 const timestampField = (description: string) => rfc3339Field()
   .meta({ description, format: 'date-time' })
@@ -17,8 +23,16 @@ export const createExportBody = z.strictObject({
     executionIds: z.array(runIdParam).max(MAX_LISTED_IDS).optional()
       .meta({ description: 'Executions to export; with either list given, only listed runs match.' }),
     start: timestampField('Start of the range (inclusive), RFC 3339; default: the earliest stored line.').optional(),
-    end: timestampField('End of the range (exclusive), RFC 3339; default: when the export is requested.').optional()
-  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end' })
+    end: timestampField('End of the range (exclusive), RFC 3339; default: when the export is requested.').optional(),
+    labels: z.record(z.string().refine(isLabelKey, { error: `label keys are ${LABEL_KEY_RULE}` }),
+      z.union([labelValue, z.array(labelValue).min(1).max(MAX_LABEL_VALUES)]))
+      .refine((labels) => Object.keys(labels).length <= MAX_LABEL_KEYS, { error: `at most ${MAX_LABEL_KEYS} label keys` }).optional()
+      .meta({ description: 'Only runs with these labels: every key must have its value, or one of its values (a list), e.g. {"application": "checkout", "environment": ["prod", "stage"]}.' })
+  }).refine((f) => Object.keys(f).length > 0, { error: 'give at least one of deploymentIds, executionIds, start, end, labels' }),
+  userGroupIds: z.array(z.string().max(64)).max(MAX_USER_GROUPS).optional()
+    .meta({ description: 'User groups (configured by the operator, GET /v2/lm/user-groups) to notify by email and Slack when the export is READY or FAILED.' }),
+  notifyOnlyTriggeringUser: z.boolean().optional()
+    .meta({ description: 'Email only the token\'s email claim (userGroupIds are then not notified).' })
 }).meta({ id: 'ExportRequest' })
 
 export const requestIdParams = z.object({ requestId: z.uuid({ error: 'must be a UUID' }) })
@@ -44,8 +58,21 @@ const exportFilters = z.object({
   deploymentIds: z.array(z.string()).optional(),
   executionIds: z.array(z.string()).optional(),
   start: z.string(),
-  end: z.string()
+  end: z.string(),
+  labels: z.array(z.object({ key: z.string(), operator: z.enum(['IN', 'NOT_IN']), values: z.array(z.string()) })).optional()
+    .meta({ description: 'Label conditions, every one must hold (NOT_IN also holds when the run lacks the label).' }),
+  runIds: z.array(z.object({ operator: z.enum(['IN', 'NOT_IN']), values: z.array(z.string()) })).optional()
+    .meta({ description: 'Run id conditions (the GraphQL execution filter).' }),
+  times: z.array(z.object({ field: z.enum(['startTime', 'endTime', 'creationTime']), operator: z.enum(['AFTER', 'BEFORE', 'EQUALS']), epochMs: z.number() })).optional()
+    .meta({ description: 'Run time conditions in epoch milliseconds (the GraphQL startTime, endTime, creationTime filters).' })
 })
+
+export const notificationState = z.object({
+  target: z.string(),
+  status: z.enum(['PENDING', 'SENT', 'FAILED']),
+  attempts: z.int(),
+  lastError: z.string().nullable()
+}).meta({ id: 'ExportNotification' })
 
 export const exportObject = z.object({
   requestId: z.string(),
@@ -56,7 +83,8 @@ export const exportObject = z.object({
   expiresAt: z.string().nullable().meta({ description: 'When the link and archive expire; set once READY.' }),
   errorMessage: z.string().nullable().meta({ description: 'What went wrong; set when FAILED.' }),
   progress: z.object({ runsWritten: z.int(), totalExecutions: z.int() }),
-  filters: exportFilters
+  filters: exportFilters,
+  notifications: z.array(notificationState).meta({ description: 'One per recipient: an email address, or slack:<user group id>; retried with backoff until SENT or FAILED.' })
 }).meta({ id: 'Export' })
 
 export const exportList = z.object({ count: z.int(), resources: z.array(exportObject) }).meta({ id: 'ExportList' })

@@ -1,7 +1,8 @@
-// Runs: the group's deployments and executions, newest first, filtered by kind, id prefix and a time window,
+// Runs: the group's deployments and executions, newest first, filtered by kind, id prefix, a time window and labels,
 // paged by cursor; checkboxes select runs for an export.
 import { describe, getJson, type RunList, type RunSummary } from '../api.js'
 import { field, fill, h } from '../dom.js'
+import { labelChips, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
 import { announce, type Cleanup } from '../main.js'
 import { currentSession, saveSelection, selectedRuns } from '../session.js'
 import { displayTime, fromInputValue } from '../time.js'
@@ -15,6 +16,7 @@ export function runsView (main: HTMLElement): Cleanup {
   const idPrefix = h('input', { name: 'idPrefix', autocomplete: 'off', pattern: '[\\w.\\-]{1,64}', placeholder: 'e.g. d-demo' })
   const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
   const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const labels = h('input', { name: 'labels', autocomplete: 'off', placeholder: LABELS_PLACEHOLDER })
   const error = h('div', { class: 'error', role: 'alert' })
   const body = h('tbody')
   const pageInfo = h('span', { class: 'page-info' })
@@ -47,17 +49,20 @@ export function runsView (main: HTMLElement): Cleanup {
       h('th', { scope: 'row' }, h('a', { href: `#/runs/${run.kind}/${encodeURIComponent(run.id)}` }, run.id)),
       h('td', { class: 'time' }, displayTime(run.firstTimestamp)),
       h('td', { class: 'time' }, displayTime(run.lastTimestamp)),
-      h('td', { class: 'number' }, run.lineCount.toLocaleString('en')))
+      h('td', { class: 'number' }, run.lineCount.toLocaleString('en')),
+      h('td', {}, labelChips(run.labels ?? {})))
   }
 
   async function load (next?: string): Promise<void> {
     fill(error)
-    const params: Record<string, string | undefined> = next === undefined
-      ? { kind: kind.value, idPrefix: idPrefix.value.trim(), start: fromInputValue(start.value), end: fromInputValue(end.value), $top: '50' }
+    const pairs = parseLabels(labels.value)
+    if (typeof pairs === 'string') { fill(error, pairs); return }
+    const params: Record<string, string | string[] | undefined> = next === undefined
+      ? { kind: kind.value, idPrefix: idPrefix.value.trim(), start: fromInputValue(start.value), end: fromInputValue(end.value), label: pairs.map(([k, v]) => `${k}=${v}`), $top: '50' }
       : { cursor: next, $top: '50' }
     try {
       const list = await getJson<RunList>('/v2/lm/runs', params, controller.signal)
-      fill(body, ...(list.resources.length === 0 ? [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No runs match these filters.'))] : list.resources.map(row)))
+      fill(body, ...(list.resources.length === 0 ? [h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No runs match these filters.'))] : list.resources.map(row)))
       cursor = list.nextCursor
       nextPage.disabled = cursor === undefined
       firstPage.disabled = page === 1
@@ -71,6 +76,7 @@ export function runsView (main: HTMLElement): Cleanup {
 
   const filters = h('form', { class: 'filters', 'aria-label': 'Filter runs' },
     field('Kind', kind), field('Id starts with', idPrefix), field('Active from (UTC)', start), field('Active until (UTC)', end),
+    field('Labels', labels, 'key=value, comma-separated; all must match'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Apply'), h('button', { type: 'reset', class: 'secondary' }, 'Reset')))
   filters.addEventListener('submit', (event) => { event.preventDefault(); page = 1; load() })
   filters.addEventListener('reset', () => { setTimeout(() => { page = 1; load() }) })
@@ -93,7 +99,7 @@ export function runsView (main: HTMLElement): Cleanup {
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Select')),
           h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Id'), h('th', { scope: 'col' }, 'First line (UTC)'),
-          h('th', { scope: 'col' }, 'Last line (UTC)'), h('th', { scope: 'col', class: 'number' }, 'Lines'))),
+          h('th', { scope: 'col' }, 'Last line (UTC)'), h('th', { scope: 'col', class: 'number' }, 'Lines'), h('th', { scope: 'col' }, 'Labels'))),
         body)),
     h('div', { class: 'pager' }, firstPage, nextPage, pageInfo))
   showSelection()

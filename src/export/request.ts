@@ -1,0 +1,59 @@
+// Requesting an export, shared by POST /v2/lm/exports and GraphQL's exportExecutions: one path, so the
+// quota, the run limit, the audit event and the notifications are the same whichever API is used.
+import { randomUUID } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import { audit } from '../audit.js'
+import type { Config } from '../config.js'
+import { errors } from '../errors.js'
+import type { LabelCondition } from '../logs/labels.js'
+import type { ExportFilters, ExportRow } from '../store/export-jobs.js'
+import { recipientsOf, type NotifyRequest } from './recipients.js'
+import { formatInstant, type Instant } from '../time.js'
+
+/** REST's `labels` filter ({key: value | [values]}) as conditions. */
+export const labelConditions = (labels: Record<string, string | string[]>): LabelCondition[] =>
+  Object.entries(labels).map(([key, v]) => ({ key, operator: 'IN', values: typeof v === 'string' ? [v] : [...new Set(v)] }))
+
+export interface ExportRequest {
+  /** deploymentIds, executionIds and run conditions; start and end are filled in here. */
+  filters: Omit<ExportFilters, 'start' | 'end'>
+  start: Instant
+  end: Instant
+  notify: NotifyRequest
+}
+
+/** Creates the export in the request's group, or throws the API error (429 quota, 400 too many runs). */
+export async function createExport (request: FastifyRequest, config: Config, input: ExportRequest): Promise<ExportRow> {
+  const app = request.server
+  const limits = config.exports
+  const requestId = randomUUID()
+  const filters: ExportFilters = { ...input.filters, start: formatInstant(input.start), end: formatInstant(input.end) }
+  const recipients = recipientsOf(input.notify, config.notify, request.resourceGroup, request.principal?.email)
+  const result = await app.exports.jobs.create({
+    requestId,
+    group: request.resourceGroup,
+    createdBy: request.principal?.subject ?? '',
+    filters,
+    start: input.start,
+    end: input.end,
+    now: app.now(),
+    dailyLimit: limits.dailyLimit,
+    maxRuns: limits.maxRuns,
+    recipients
+  })
+  if (result.kind === 'quota') {
+    throw errors.tooManyRequests(`Resource group ${request.resourceGroup} has requested its ${limits.dailyLimit} exports of today (UTC); request more after midnight UTC.`, result.retryAfterSeconds)
+  }
+  if (result.kind === 'too-many-runs') {
+    throw errors.invalidRequest(`The filters match more than ${result.limit} runs, the most one export holds: narrow the filters or list fewer runs.`, { limit: result.limit })
+  }
+  audit(request, 'export.created', {
+    exportId: requestId,
+    group: request.resourceGroup,
+    runs: result.row.totalExecutions,
+    notify: recipients.map((r) => r.target),
+    filters: { deploymentIds: null, executionIds: null, ...filters }
+  })
+  app.exports.worker.wake()
+  return result.row
+}
