@@ -237,6 +237,7 @@ t.test('a narrow window: the run and its lines still read', async (t) => {
 t.test('exports: create from the selection, watch it reach READY, download it; FAILED and EXPIRED shown', async (t) => {
   await page.getByRole('link', { name: 'Exports' }).click()
   await page.getByRole('list', { name: 'Runs to export' }).getByText('deployment/d-console-1').waitFor()
+  t.equal(await page.locator('#status').textContent(), '', 'the run page\'s status line is not carried to Exports')
   t.equal(await page.getByRole('list', { name: 'Runs to export' }).locator('li').count(), 2, 'the two selected runs')
   const created = async (): Promise<string> => {
     const [response] = await Promise.all([
@@ -290,8 +291,10 @@ t.test('labels: the runs page shows and filters them; a notified export by label
   t.match(await rows.nth(0).textContent(), /d-console-1.*application=console-shop.*environment=prod/)
   await shot('runs-labels')
 
+  await page.getByRole('status').filter({ hasText: '1 run on page 1.' }).waitFor()
   await page.getByRole('link', { name: 'Exports' }).click()
   await page.getByRole('checkbox', { name: /Release auditors/ }).waitFor()
+  t.notMatch(await page.locator('#status').textContent(), /runs? on page/, 'the runs page\'s status line is not carried to Exports')
   await page.getByLabel('Until (UTC; empty: now)').fill('')
   await page.getByLabel('Labels').fill('application=console-shop')
   await page.getByRole('checkbox', { name: /Release auditors/ }).check()
