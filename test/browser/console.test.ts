@@ -332,6 +332,16 @@ t.test('an API error is told in words: a token without logs.export on Exports', 
   t.pass('403 shown as a sentence')
 })
 
+t.test('an unknown run: the 404 is told and there is nothing to page', async (t) => {
+  await page.goto(`${base}/console/#/runs/deployment/d-never-written`)
+  await page.getByRole('alert').filter({ hasText: 'Not found' }).waitFor()
+  await page.getByText('No lines of this deployment are stored in this resource group yet.').waitFor()
+  for (const name of ['First page', 'Previous page', 'Next page']) {
+    t.ok(await page.getByRole('button', { name }).isDisabled(), `${name} is disabled`)
+  }
+  t.equal(await logRows().count(), 0, 'no rows')
+})
+
 t.test('nothing came from another origin and nothing broke the policy', async (t) => {
   t.same(foreign, [])
   t.same(problems, [])

@@ -47,9 +47,10 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
   const body = h('tbody')
   const scroller = h('div', { class: 'table-scroll log-scroll', tabindex: 0, 'aria-label': 'Log lines' })
   const pageInfo = h('span', { class: 'page-info' })
-  const firstPage = h('button', { type: 'button', class: 'secondary' }, 'First page')
-  const prevPage = h('button', { type: 'button', class: 'secondary' }, 'Previous page')
-  const nextPage = h('button', { type: 'button', class: 'secondary' }, 'Next page')
+  // Enabled once a page has loaded and has a page to go to.
+  const firstPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'First page')
+  const prevPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Previous page')
+  const nextPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Next page')
   const followButton = h('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false' }, 'Follow live')
   const followInfo = h('span', { class: 'follow-info', 'aria-live': 'polite' })
   let run: RunSummary | undefined
@@ -85,6 +86,10 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
       announce(pageInfo.textContent)
     } catch (err) {
       if ((err as Error).name === 'AbortError') return
+      // No page was read (an unknown run, a refused filter): there is nothing to page through.
+      for (const b of [firstPage, prevPage, nextPage]) b.disabled = true
+      pageInfo.textContent = ''
+      fill(body)
       fill(error, describe(err))
     }
   }
