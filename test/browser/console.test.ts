@@ -325,6 +325,25 @@ t.test('labels: the runs page shows and filters them; a notified export by label
   t.notMatch(stdout, /e-console-1/, 'only the labelled run')
 })
 
+t.test('exports: no runs, no range and no labels export every run from the earliest line until now', async (t) => {
+  await page.getByLabel('Labels').fill('')
+  for (const box of await page.getByRole('checkbox', { name: /Release auditors/ }).all()) await box.uncheck()
+  t.equal(await page.getByLabel('From (UTC; empty: the earliest line)').inputValue(), '')
+  t.equal(await page.getByLabel('Until (UTC; empty: now)').inputValue(), '')
+  await page.getByText('No runs selected').waitFor()
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v2/lm/exports') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Create export' }).click()
+  ])
+  t.equal(response.status(), 202, 'accepted')
+  const created = await response.json() as { requestId: string, totalExecutions: number }
+  t.equal(created.totalExecutions, 57, 'every run of the group')
+  const row = page.locator(`table.exports tbody tr[data-export="${created.requestId}"]`)
+  await row.getByText(/every run; the earliest line to/).waitFor()
+  t.equal(await page.locator('.error[role=alert]').first().textContent(), '', 'no complaint')
+  await page.locator(`table.exports tbody tr[data-export="${created.requestId}"][data-status="READY"]`).waitFor({ timeout: 60_000 })
+})
+
 t.test('an API error is told in words: a token without logs.export on Exports', async (t) => {
   await page.evaluate(`sessionStorage.setItem('run-logs.token', '${await token({ groups: ['team-a'], scope: 'logs.read' })}')`)
   await page.reload()

@@ -11,6 +11,8 @@ import { displayTime, fromInputValue } from '../time.js'
 
 const BUSY_REFRESH_MS = 1000
 const IDLE_REFRESH_MS = 10_000
+// The earliest instant the service stores: an export from it starts at the earliest line.
+const EARLIEST = '0001-01-01T00:00:00Z'
 
 function statusCell (e: ExportObject): HTMLElement {
   return h('span', { class: `badge badge-${e.status.toLowerCase()}` }, e.status === 'QUEUED' ? 'Building' : e.status === 'READY' ? 'Ready' : e.status === 'FAILED' ? 'Failed' : 'Expired')
@@ -38,7 +40,7 @@ function scopeOf (e: ExportObject): string {
   const runs = [...(e.filters.deploymentIds ?? []), ...(e.filters.executionIds ?? [])]
   const named = runs.length === 0 ? 'every run' : runs.length <= 3 ? runs.join(', ') : `${runs.slice(0, 3).join(', ')} and ${runs.length - 3} more`
   const labels = (e.filters.labels ?? []).map((c) => `${c.key}${c.operator === 'IN' ? '=' : '≠'}${c.values.join('|')}`)
-  const from = e.filters.start.startsWith('0001-') ? 'the earliest line' : displayTime(e.filters.start)
+  const from = e.filters.start.startsWith(EARLIEST.slice(0, 5)) ? 'the earliest line' : displayTime(e.filters.start)
   return `${named}${labels.length === 0 ? '' : ` with ${labels.join(', ')}`}; ${from} to ${displayTime(e.filters.end)}`
 }
 
@@ -146,10 +148,9 @@ export function exportsView (main: HTMLElement): Cleanup {
       ...(start.value === '' ? {} : { start: fromInputValue(start.value) }),
       ...(end.value === '' ? {} : { end: fromInputValue(end.value) })
     }
-    if (Object.keys(filters).length === 0) {
-      fill(formError, 'Select runs on the Runs page, or give a time range or labels: an export needs at least one of them.')
-      return
-    }
+    // Nothing chosen means what the hints say: every run, from the earliest line until now. The API wants at
+    // least one filter, so the earliest instant it stores is sent as the start (the end defaults to now).
+    if (Object.keys(filters).length === 0) Object.assign(filters, { start: EARLIEST })
     submit.disabled = true
     const userGroupIds = [...groups.querySelectorAll<HTMLInputElement>('input[name=userGroupIds]:checked')].map((box) => box.value)
     const notify = onlyMe.checked ? { notifyOnlyTriggeringUser: true } : userGroupIds.length > 0 ? { userGroupIds } : {}
