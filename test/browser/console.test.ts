@@ -67,7 +67,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
 })
 t.teardown(async () => { await browser.close() })
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
+// An American locale in New York: the console's times must still be UTC on a 24-hour clock.
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'en-US', timezoneId: 'America/New_York' })
 const page = await context.newPage()
 const foreign: string[] = []
 const followRequests: Array<{ url: string, authorization?: string }> = []
@@ -174,6 +175,13 @@ t.test('a run: lines with time, pod, container and stream, pages, stderr, colour
   t.equal(await colour.textContent(), 'status: red alert and green done', 'no escape bytes left')
   const wide = await logRows().nth(1).locator('td.msg').evaluate((td) => td.scrollWidth <= td.clientWidth + 1)
   t.ok(wide, 'a long message wraps inside its cell')
+  const from = page.getByLabel('From (UTC)')
+  t.equal(await from.getAttribute('type'), 'text', 'not the locale\'s datetime picker (12-hour in en-US)')
+  t.equal(await from.inputValue(), iso(t0).slice(0, 19).replace('T', ' '), 'the first line\'s time, UTC, 24-hour')
+  await page.getByLabel('Until (UTC; empty: now)').fill('1:30 PM')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  t.notOk(await page.getByLabel('Until (UTC; empty: now)').evaluate((el: HTMLInputElement) => el.validity.valid), 'a 12-hour time is refused')
+  await page.getByLabel('Until (UTC; empty: now)').fill('')
   await shot('run')
 
   await page.getByRole('button', { name: 'Next page' }).click()

@@ -7,7 +7,7 @@ import { field, fill, h } from '../dom.js'
 import { labelFilter, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
 import { announce, type Cleanup } from '../main.js'
 import { saveSelection, selectedRuns } from '../session.js'
-import { displayTime, fromInputValue } from '../time.js'
+import { displayTime, fromInputValue, timeInput } from '../time.js'
 
 const BUSY_REFRESH_MS = 1000
 const IDLE_REFRESH_MS = 10_000
@@ -60,8 +60,8 @@ export function exportsView (main: HTMLElement): Cleanup {
   let stopped = false
   const selected = selectedRuns()
   const known = new Map<string, string>()
-  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
-  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const start = timeInput('start')
+  const end = timeInput('end')
   const labels = h('input', { name: 'labels', autocomplete: 'off', placeholder: LABELS_PLACEHOLDER })
   const groups = h('div', { class: 'user-groups', role: 'group', 'aria-label': 'User groups to notify' }, h('span', { class: 'hint' }, 'Loading user groups…'))
   const onlyMe = h('input', { type: 'checkbox', name: 'notifyOnlyTriggeringUser' })
@@ -145,8 +145,8 @@ export function exportsView (main: HTMLElement): Cleanup {
       ...(pairs.length > 0 ? { labels: labelFilter(pairs) } : {}),
       ...(deploymentIds.length > 0 ? { deploymentIds } : {}),
       ...(executionIds.length > 0 ? { executionIds } : {}),
-      ...(start.value === '' ? {} : { start: fromInputValue(start.value) }),
-      ...(end.value === '' ? {} : { end: fromInputValue(end.value) })
+      ...(fromInputValue(start.value) === undefined ? {} : { start: fromInputValue(start.value) }),
+      ...(fromInputValue(end.value) === undefined ? {} : { end: fromInputValue(end.value) })
     }
     // Nothing chosen means what the hints say: every run, from the earliest line until now. The API wants at
     // least one filter, so the earliest instant it stores is sent as the start (the end defaults to now).

@@ -5,7 +5,7 @@ import { renderAnsi } from '../ansi.js'
 import { field, fill, h } from '../dom.js'
 import { announce, type Cleanup } from '../main.js'
 import { followEvents, type FollowHandle } from '../sse.js'
-import { displayTime, fromInputValue, inputValueBefore, toInputValue } from '../time.js'
+import { displayTime, fromInputValue, inputValueBefore, timeInput, toInputValue } from '../time.js'
 
 // Lines kept on the page while following; older ones leave the top.
 const FOLLOW_KEEP = 5000
@@ -34,8 +34,8 @@ function lineRow (line: LogLine): HTMLTableRowElement {
 export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup {
   const controller = new AbortController()
   let follow: FollowHandle | undefined
-  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
-  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const start = timeInput('start')
+  const end = timeInput('end')
   const stream = h('select', { name: 'stream' }, h('option', { value: '' }, 'All'), h('option', { value: 'stdout' }, 'stdout'), h('option', { value: 'stderr' }, 'stderr'))
   const pod = h('input', { name: 'pod', autocomplete: 'off' })
   const container = h('input', { name: 'container', autocomplete: 'off' })
