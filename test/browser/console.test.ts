@@ -180,7 +180,7 @@ t.test('a run: lines with time, pod, container and stream, pages, stderr, colour
   t.equal(await from.inputValue(), iso(t0).slice(0, 19).replace('T', ' '), 'the first line\'s time, UTC, 24-hour')
   await page.getByLabel('Until (UTC; empty: now)').fill('1:30 PM')
   await page.getByRole('button', { name: 'Apply' }).click()
-  t.notOk(await page.getByLabel('Until (UTC; empty: now)').evaluate((el: HTMLInputElement) => el.validity.valid), 'a 12-hour time is refused')
+  t.notOk(await page.getByLabel('Until (UTC; empty: now)').evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid), 'a 12-hour time is refused')
   await page.getByLabel('Until (UTC; empty: now)').fill('')
   await shot('run')
 
@@ -223,6 +223,11 @@ t.test('follow: live lines appear as they are written, with the filters', async 
   t.equal(await page.getByRole('button', { name: 'Stop following' }).getAttribute('aria-pressed'), 'true')
   const bottom = await page.locator('.log-scroll').evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2)
   t.ok(bottom, 'the view keeps to the newest line')
+  const box = await page.locator('.log-scroll').boundingBox()
+  t.ok(box !== null && box.y + box.height <= 800, `the log box ends inside the 1280x800 window (at ${box === null ? '?' : box.y + box.height}px)`)
+  const newest = await page.locator('table.logs td.msg', { hasText: 'live stderr line' }).boundingBox()
+  t.ok(newest !== null && newest.y >= 0 && newest.y + newest.height <= 800, 'the newest line is in view, above the fold')
+  t.equal(await page.evaluate('window.scrollY'), 0, 'without scrolling the page: the controls stay in view')
   await shot('run-follow')
   t.ok(followRequests.length > 0, 'the tail is a fetch of the read with follow=true')
   for (const r of followRequests) {

@@ -9,6 +9,9 @@ import { displayTime, fromInputValue, inputValueBefore, timeInput, toInputValue 
 
 // Lines kept on the page while following; older ones leave the top.
 const FOLLOW_KEEP = 5000
+// The log box ends this far above the window's bottom, and is never lower than MIN_LOG_HEIGHT (px).
+const LOG_BOTTOM_GAP = 16
+const MIN_LOG_HEIGHT = 240
 
 async function findRun (kind: RunKind, id: string, signal: AbortSignal): Promise<RunSummary | undefined> {
   let cursor: string | undefined
@@ -63,6 +66,13 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     stream: stream.value, pod: pod.value, container: container.value, contains: contains.value
   })
 
+  // The log box fits the window below the controls, so the newest lines of a follow are in view; where the
+  // controls leave too little room (a narrow window), the box keeps MIN_LOG_HEIGHT and the page scrolls.
+  function fitLogBox (): void {
+    const top = scroller.getBoundingClientRect().top + window.scrollY
+    scroller.style.setProperty('--log-max-height', `${Math.max(MIN_LOG_HEIGHT, Math.floor(window.innerHeight - top - LOG_BOTTOM_GAP))}px`)
+  }
+
   function showRows (lines: LogLine[]): void {
     fill(body, ...(lines.length === 0 ? [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No lines in this range match these filters.'))] : lines.map(lineRow)))
   }
@@ -84,6 +94,7 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
       prevPage.disabled = history.length === 0
       firstPage.disabled = history.length === 0
       announce(pageInfo.textContent)
+      fitLogBox()
     } catch (err) {
       if ((err as Error).name === 'AbortError') return
       // No page was read (an unknown run, a refused filter): there is nothing to page through.
@@ -115,6 +126,8 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     pageInfo.textContent = ''
     followInfo.textContent = 'Following: waiting for lines…'
     announce('Following the run live.')
+    fitLogBox()
+    if (scroller.getBoundingClientRect().bottom > window.innerHeight) scroller.scrollIntoView({ block: 'end' })
     follow = followEvents(`${logsPath(kind, id)}?${query}`, (event) => {
       const atBottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40
       if (body.querySelector('td.empty') !== null) fill(body)
@@ -171,6 +184,9 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     h('div', { class: 'pager' }, followButton, followInfo, firstPage, prevPage, nextPage, pageInfo),
     scroller)
 
+  fitLogBox()
+  window.addEventListener('resize', fitLogBox)
+
   findRun(kind, id, controller.signal).then((found) => {
     run = found
     if (found === undefined) {
@@ -184,5 +200,5 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
   }, (err: unknown) => {
     if ((err as Error).name !== 'AbortError') fill(error, describe(err))
   })
-  return () => { controller.abort(); follow?.stop() }
+  return () => { controller.abort(); follow?.stop(); window.removeEventListener('resize', fitLogBox) }
 }
