@@ -184,6 +184,27 @@ t.test('a run: lines with time, pod, container and stream, pages, stderr, colour
   await page.getByLabel('Until (UTC; empty: now)').fill('')
   await shot('run')
 
+  // Scrolled, the rows pass under the sticky header: every point of the header is the header's, none a row's.
+  const scroller = page.locator('.log-scroll')
+  await scroller.evaluate((el) => { el.scrollTop = 1234 })
+  const covered = await scroller.evaluate((el) => {
+    const head = el.querySelector('thead') as Element
+    const box = el.getBoundingClientRect()
+    const headBox = (head.querySelector('th') as Element).getBoundingClientRect()
+    const leaks: string[] = []
+    for (let y = Math.ceil(box.top + 1); y < headBox.bottom; y += 1) {
+      for (let x = box.left + 4; x < box.right - 4; x += 12) {
+        const hit = document.elementFromPoint(x, y)
+        if (hit === null || !head.contains(hit)) leaks.push(`${x},${y}: ${hit?.tagName ?? 'nothing'} ${(hit?.textContent ?? '').slice(0, 20)}`)
+      }
+    }
+    return { leaks: leaks.slice(0, 5), headTop: headBox.top - box.top - el.clientTop }
+  })
+  t.same(covered.leaks, [], 'no row shows through or above the sticky header')
+  t.ok(covered.headTop <= 0, `the header sits at the box's top (${covered.headTop}px below it)`)
+  await shot('run-scrolled')
+  await scroller.evaluate((el) => { el.scrollTop = 0 })
+
   await page.getByRole('button', { name: 'Next page' }).click()
   await pageInfo('Page 2, 500 lines').waitFor()
   t.match(await logRows().nth(0).textContent(), /request 500 served/)
