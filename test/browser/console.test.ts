@@ -188,13 +188,14 @@ t.test('a run: lines with time, pod, container and stream, pages, stderr, colour
   const scroller = page.locator('.log-scroll')
   await scroller.evaluate((el) => { el.scrollTop = 1234 })
   const covered = await scroller.evaluate((el) => {
-    const head = el.querySelector('thead') as Element
+    type Found = NonNullable<ReturnType<typeof el.querySelector>>
+    const head = el.querySelector('thead') as Found
     const box = el.getBoundingClientRect()
-    const headBox = (head.querySelector('th') as Element).getBoundingClientRect()
+    const headBox = (head.querySelector('th') as Found).getBoundingClientRect()
     const leaks: string[] = []
     for (let y = Math.ceil(box.top + 1); y < headBox.bottom; y += 1) {
       for (let x = box.left + 4; x < box.right - 4; x += 12) {
-        const hit = document.elementFromPoint(x, y)
+        const hit = el.ownerDocument.elementFromPoint(x, y)
         if (hit === null || !head.contains(hit)) leaks.push(`${x},${y}: ${hit?.tagName ?? 'nothing'} ${(hit?.textContent ?? '').slice(0, 20)}`)
       }
     }
