@@ -67,7 +67,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
 })
 t.teardown(async () => { await browser.close() })
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
+// An American locale in New York: the console's times must still be UTC on a 24-hour clock.
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'en-US', timezoneId: 'America/New_York' })
 const page = await context.newPage()
 const foreign: string[] = []
 const followRequests: Array<{ url: string, authorization?: string }> = []
@@ -174,7 +175,36 @@ t.test('a run: lines with time, pod, container and stream, pages, stderr, colour
   t.equal(await colour.textContent(), 'status: red alert and green done', 'no escape bytes left')
   const wide = await logRows().nth(1).locator('td.msg').evaluate((td) => td.scrollWidth <= td.clientWidth + 1)
   t.ok(wide, 'a long message wraps inside its cell')
+  const from = page.getByLabel('From (UTC)')
+  t.equal(await from.getAttribute('type'), 'text', 'not the locale\'s datetime picker (12-hour in en-US)')
+  t.equal(await from.inputValue(), iso(t0).slice(0, 19).replace('T', ' '), 'the first line\'s time, UTC, 24-hour')
+  await page.getByLabel('Until (UTC; empty: now)').fill('1:30 PM')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  t.notOk(await page.getByLabel('Until (UTC; empty: now)').evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid), 'a 12-hour time is refused')
+  await page.getByLabel('Until (UTC; empty: now)').fill('')
   await shot('run')
+
+  // Scrolled, the rows pass under the sticky header: every point of the header is the header's, none a row's.
+  const scroller = page.locator('.log-scroll')
+  await scroller.evaluate((el) => { el.scrollTop = 1234 })
+  const covered = await scroller.evaluate((el) => {
+    type Found = NonNullable<ReturnType<typeof el.querySelector>>
+    const head = el.querySelector('thead') as Found
+    const box = el.getBoundingClientRect()
+    const headBox = (head.querySelector('th') as Found).getBoundingClientRect()
+    const leaks: string[] = []
+    for (let y = Math.ceil(box.top + 1); y < headBox.bottom; y += 1) {
+      for (let x = box.left + 4; x < box.right - 4; x += 12) {
+        const hit = el.ownerDocument.elementFromPoint(x, y)
+        if (hit === null || !head.contains(hit)) leaks.push(`${x},${y}: ${hit?.tagName ?? 'nothing'} ${(hit?.textContent ?? '').slice(0, 20)}`)
+      }
+    }
+    return { leaks: leaks.slice(0, 5), headTop: headBox.top - box.top - el.clientTop }
+  })
+  t.same(covered.leaks, [], 'no row shows through or above the sticky header')
+  t.ok(covered.headTop <= 0, `the header sits at the box's top (${covered.headTop}px below it)`)
+  await shot('run-scrolled')
+  await scroller.evaluate((el) => { el.scrollTop = 0 })
 
   await page.getByRole('button', { name: 'Next page' }).click()
   await pageInfo('Page 2, 500 lines').waitFor()
@@ -215,6 +245,11 @@ t.test('follow: live lines appear as they are written, with the filters', async 
   t.equal(await page.getByRole('button', { name: 'Stop following' }).getAttribute('aria-pressed'), 'true')
   const bottom = await page.locator('.log-scroll').evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2)
   t.ok(bottom, 'the view keeps to the newest line')
+  const box = await page.locator('.log-scroll').boundingBox()
+  t.ok(box !== null && box.y + box.height <= 800, `the log box ends inside the 1280x800 window (at ${box === null ? '?' : box.y + box.height}px)`)
+  const newest = await page.locator('table.logs td.msg', { hasText: 'live stderr line' }).boundingBox()
+  t.ok(newest !== null && newest.y >= 0 && newest.y + newest.height <= 800, 'the newest line is in view, above the fold')
+  t.equal(await page.evaluate('window.scrollY'), 0, 'without scrolling the page: the controls stay in view')
   await shot('run-follow')
   t.ok(followRequests.length > 0, 'the tail is a fetch of the read with follow=true')
   for (const r of followRequests) {
@@ -237,6 +272,7 @@ t.test('a narrow window: the run and its lines still read', async (t) => {
 t.test('exports: create from the selection, watch it reach READY, download it; FAILED and EXPIRED shown', async (t) => {
   await page.getByRole('link', { name: 'Exports' }).click()
   await page.getByRole('list', { name: 'Runs to export' }).getByText('deployment/d-console-1').waitFor()
+  t.equal(await page.locator('#status').textContent(), '', 'the run page\'s status line is not carried to Exports')
   t.equal(await page.getByRole('list', { name: 'Runs to export' }).locator('li').count(), 2, 'the two selected runs')
   const created = async (): Promise<string> => {
     const [response] = await Promise.all([
@@ -290,8 +326,10 @@ t.test('labels: the runs page shows and filters them; a notified export by label
   t.match(await rows.nth(0).textContent(), /d-console-1.*application=console-shop.*environment=prod/)
   await shot('runs-labels')
 
+  await page.getByRole('status').filter({ hasText: '1 run on page 1.' }).waitFor()
   await page.getByRole('link', { name: 'Exports' }).click()
   await page.getByRole('checkbox', { name: /Release auditors/ }).waitFor()
+  t.notMatch(await page.locator('#status').textContent(), /runs? on page/, 'the runs page\'s status line is not carried to Exports')
   await page.getByLabel('Until (UTC; empty: now)').fill('')
   await page.getByLabel('Labels').fill('application=console-shop')
   await page.getByRole('checkbox', { name: /Release auditors/ }).check()
@@ -322,11 +360,40 @@ t.test('labels: the runs page shows and filters them; a notified export by label
   t.notMatch(stdout, /e-console-1/, 'only the labelled run')
 })
 
+t.test('exports: no runs, no range and no labels export every run from the earliest line until now', async (t) => {
+  await page.getByLabel('Labels').fill('')
+  for (const box of await page.getByRole('checkbox', { name: /Release auditors/ }).all()) await box.uncheck()
+  t.equal(await page.getByLabel('From (UTC; empty: the earliest line)').inputValue(), '')
+  t.equal(await page.getByLabel('Until (UTC; empty: now)').inputValue(), '')
+  await page.getByText('No runs selected').waitFor()
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v2/lm/exports') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Create export' }).click()
+  ])
+  t.equal(response.status(), 202, 'accepted')
+  const created = await response.json() as { requestId: string, totalExecutions: number }
+  t.equal(created.totalExecutions, 57, 'every run of the group')
+  const row = page.locator(`table.exports tbody tr[data-export="${created.requestId}"]`)
+  await row.getByText(/every run; the earliest line to/).waitFor()
+  t.equal(await page.locator('.error[role=alert]').first().textContent(), '', 'no complaint')
+  await page.locator(`table.exports tbody tr[data-export="${created.requestId}"][data-status="READY"]`).waitFor({ timeout: 60_000 })
+})
+
 t.test('an API error is told in words: a token without logs.export on Exports', async (t) => {
   await page.evaluate(`sessionStorage.setItem('run-logs.token', '${await token({ groups: ['team-a'], scope: 'logs.read' })}')`)
   await page.reload()
   await page.getByRole('alert').filter({ hasText: 'Not allowed: The token lacks the scope logs.export.' }).first().waitFor()
   t.pass('403 shown as a sentence')
+})
+
+t.test('an unknown run: the 404 is told and there is nothing to page', async (t) => {
+  await page.goto(`${base}/console/#/runs/deployment/d-never-written`)
+  await page.getByRole('alert').filter({ hasText: 'Not found' }).waitFor()
+  await page.getByText('No lines of this deployment are stored in this resource group yet.').waitFor()
+  for (const name of ['First page', 'Previous page', 'Next page']) {
+    t.ok(await page.getByRole('button', { name }).isDisabled(), `${name} is disabled`)
+  }
+  t.equal(await logRows().count(), 0, 'no rows')
 })
 
 t.test('nothing came from another origin and nothing broke the policy', async (t) => {

@@ -53,6 +53,8 @@ export function route (): void {
     else link.removeAttribute('aria-current')
   }
   main.replaceChildren()
+  // The status line speaks of the view it came from: a new view starts with it empty.
+  announce('')
   cleanup = view(main) ?? undefined
 }
 

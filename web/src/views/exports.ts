@@ -7,10 +7,12 @@ import { field, fill, h } from '../dom.js'
 import { labelFilter, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
 import { announce, type Cleanup } from '../main.js'
 import { saveSelection, selectedRuns } from '../session.js'
-import { displayTime, fromInputValue } from '../time.js'
+import { displayTime, fromInputValue, timeInput } from '../time.js'
 
 const BUSY_REFRESH_MS = 1000
 const IDLE_REFRESH_MS = 10_000
+// The earliest instant the service stores: an export from it starts at the earliest line.
+const EARLIEST = '0001-01-01T00:00:00Z'
 
 function statusCell (e: ExportObject): HTMLElement {
   return h('span', { class: `badge badge-${e.status.toLowerCase()}` }, e.status === 'QUEUED' ? 'Building' : e.status === 'READY' ? 'Ready' : e.status === 'FAILED' ? 'Failed' : 'Expired')
@@ -38,7 +40,7 @@ function scopeOf (e: ExportObject): string {
   const runs = [...(e.filters.deploymentIds ?? []), ...(e.filters.executionIds ?? [])]
   const named = runs.length === 0 ? 'every run' : runs.length <= 3 ? runs.join(', ') : `${runs.slice(0, 3).join(', ')} and ${runs.length - 3} more`
   const labels = (e.filters.labels ?? []).map((c) => `${c.key}${c.operator === 'IN' ? '=' : '≠'}${c.values.join('|')}`)
-  const from = e.filters.start.startsWith('0001-') ? 'the earliest line' : displayTime(e.filters.start)
+  const from = e.filters.start.startsWith(EARLIEST.slice(0, 5)) ? 'the earliest line' : displayTime(e.filters.start)
   return `${named}${labels.length === 0 ? '' : ` with ${labels.join(', ')}`}; ${from} to ${displayTime(e.filters.end)}`
 }
 
@@ -58,8 +60,8 @@ export function exportsView (main: HTMLElement): Cleanup {
   let stopped = false
   const selected = selectedRuns()
   const known = new Map<string, string>()
-  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
-  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const start = timeInput('start')
+  const end = timeInput('end')
   const labels = h('input', { name: 'labels', autocomplete: 'off', placeholder: LABELS_PLACEHOLDER })
   const groups = h('div', { class: 'user-groups', role: 'group', 'aria-label': 'User groups to notify' }, h('span', { class: 'hint' }, 'Loading user groups…'))
   const onlyMe = h('input', { type: 'checkbox', name: 'notifyOnlyTriggeringUser' })
@@ -143,13 +145,12 @@ export function exportsView (main: HTMLElement): Cleanup {
       ...(pairs.length > 0 ? { labels: labelFilter(pairs) } : {}),
       ...(deploymentIds.length > 0 ? { deploymentIds } : {}),
       ...(executionIds.length > 0 ? { executionIds } : {}),
-      ...(start.value === '' ? {} : { start: fromInputValue(start.value) }),
-      ...(end.value === '' ? {} : { end: fromInputValue(end.value) })
+      ...(fromInputValue(start.value) === undefined ? {} : { start: fromInputValue(start.value) }),
+      ...(fromInputValue(end.value) === undefined ? {} : { end: fromInputValue(end.value) })
     }
-    if (Object.keys(filters).length === 0) {
-      fill(formError, 'Select runs on the Runs page, or give a time range or labels: an export needs at least one of them.')
-      return
-    }
+    // Nothing chosen means what the hints say: every run, from the earliest line until now. The API wants at
+    // least one filter, so the earliest instant it stores is sent as the start (the end defaults to now).
+    if (Object.keys(filters).length === 0) Object.assign(filters, { start: EARLIEST })
     submit.disabled = true
     const userGroupIds = [...groups.querySelectorAll<HTMLInputElement>('input[name=userGroupIds]:checked')].map((box) => box.value)
     const notify = onlyMe.checked ? { notifyOnlyTriggeringUser: true } : userGroupIds.length > 0 ? { userGroupIds } : {}

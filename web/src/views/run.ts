@@ -5,10 +5,13 @@ import { renderAnsi } from '../ansi.js'
 import { field, fill, h } from '../dom.js'
 import { announce, type Cleanup } from '../main.js'
 import { followEvents, type FollowHandle } from '../sse.js'
-import { displayTime, fromInputValue, inputValueBefore, toInputValue } from '../time.js'
+import { displayTime, fromInputValue, inputValueBefore, timeInput, toInputValue } from '../time.js'
 
 // Lines kept on the page while following; older ones leave the top.
 const FOLLOW_KEEP = 5000
+// The log box ends this far above the window's bottom, and is never lower than MIN_LOG_HEIGHT (px).
+const LOG_BOTTOM_GAP = 16
+const MIN_LOG_HEIGHT = 240
 
 async function findRun (kind: RunKind, id: string, signal: AbortSignal): Promise<RunSummary | undefined> {
   let cursor: string | undefined
@@ -34,8 +37,8 @@ function lineRow (line: LogLine): HTMLTableRowElement {
 export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup {
   const controller = new AbortController()
   let follow: FollowHandle | undefined
-  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
-  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const start = timeInput('start')
+  const end = timeInput('end')
   const stream = h('select', { name: 'stream' }, h('option', { value: '' }, 'All'), h('option', { value: 'stdout' }, 'stdout'), h('option', { value: 'stderr' }, 'stderr'))
   const pod = h('input', { name: 'pod', autocomplete: 'off' })
   const container = h('input', { name: 'container', autocomplete: 'off' })
@@ -47,9 +50,10 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
   const body = h('tbody')
   const scroller = h('div', { class: 'table-scroll log-scroll', tabindex: 0, 'aria-label': 'Log lines' })
   const pageInfo = h('span', { class: 'page-info' })
-  const firstPage = h('button', { type: 'button', class: 'secondary' }, 'First page')
-  const prevPage = h('button', { type: 'button', class: 'secondary' }, 'Previous page')
-  const nextPage = h('button', { type: 'button', class: 'secondary' }, 'Next page')
+  // Enabled once a page has loaded and has a page to go to.
+  const firstPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'First page')
+  const prevPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Previous page')
+  const nextPage = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Next page')
   const followButton = h('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false' }, 'Follow live')
   const followInfo = h('span', { class: 'follow-info', 'aria-live': 'polite' })
   let run: RunSummary | undefined
@@ -61,6 +65,13 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
   const filters = (): Record<string, string | undefined> => ({
     stream: stream.value, pod: pod.value, container: container.value, contains: contains.value
   })
+
+  // The log box fits the window below the controls, so the newest lines of a follow are in view; where the
+  // controls leave too little room (a narrow window), the box keeps MIN_LOG_HEIGHT and the page scrolls.
+  function fitLogBox (): void {
+    const top = scroller.getBoundingClientRect().top + window.scrollY
+    scroller.style.setProperty('--log-max-height', `${Math.max(MIN_LOG_HEIGHT, Math.floor(window.innerHeight - top - LOG_BOTTOM_GAP))}px`)
+  }
 
   function showRows (lines: LogLine[]): void {
     fill(body, ...(lines.length === 0 ? [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No lines in this range match these filters.'))] : lines.map(lineRow)))
@@ -83,8 +94,13 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
       prevPage.disabled = history.length === 0
       firstPage.disabled = history.length === 0
       announce(pageInfo.textContent)
+      fitLogBox()
     } catch (err) {
       if ((err as Error).name === 'AbortError') return
+      // No page was read (an unknown run, a refused filter): there is nothing to page through.
+      for (const b of [firstPage, prevPage, nextPage]) b.disabled = true
+      pageInfo.textContent = ''
+      fill(body)
       fill(error, describe(err))
     }
   }
@@ -110,6 +126,8 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     pageInfo.textContent = ''
     followInfo.textContent = 'Following: waiting for lines…'
     announce('Following the run live.')
+    fitLogBox()
+    if (scroller.getBoundingClientRect().bottom > window.innerHeight) scroller.scrollIntoView({ block: 'end' })
     follow = followEvents(`${logsPath(kind, id)}?${query}`, (event) => {
       const atBottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40
       if (body.querySelector('td.empty') !== null) fill(body)
@@ -166,6 +184,9 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
     h('div', { class: 'pager' }, followButton, followInfo, firstPage, prevPage, nextPage, pageInfo),
     scroller)
 
+  fitLogBox()
+  window.addEventListener('resize', fitLogBox)
+
   findRun(kind, id, controller.signal).then((found) => {
     run = found
     if (found === undefined) {
@@ -179,5 +200,5 @@ export function runView (main: HTMLElement, kind: RunKind, id: string): Cleanup 
   }, (err: unknown) => {
     if ((err as Error).name !== 'AbortError') fill(error, describe(err))
   })
-  return () => { controller.abort(); follow?.stop() }
+  return () => { controller.abort(); follow?.stop(); window.removeEventListener('resize', fitLogBox) }
 }

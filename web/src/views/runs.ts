@@ -5,7 +5,7 @@ import { field, fill, h } from '../dom.js'
 import { labelChips, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
 import { announce, type Cleanup } from '../main.js'
 import { currentSession, saveSelection, selectedRuns } from '../session.js'
-import { displayTime, fromInputValue } from '../time.js'
+import { displayTime, fromInputValue, timeInput } from '../time.js'
 
 const runKey = (run: RunSummary): string => `${run.kind}/${run.id}`
 
@@ -14,8 +14,8 @@ export function runsView (main: HTMLElement): Cleanup {
   const selected = selectedRuns()
   const kind = h('select', { name: 'kind' }, h('option', { value: '' }, 'Any'), h('option', { value: 'deployment' }, 'Deployments'), h('option', { value: 'execution' }, 'Executions'))
   const idPrefix = h('input', { name: 'idPrefix', autocomplete: 'off', pattern: '[\\w.\\-]{1,64}', placeholder: 'e.g. d-demo' })
-  const start = h('input', { name: 'start', type: 'datetime-local', step: 1 })
-  const end = h('input', { name: 'end', type: 'datetime-local', step: 1 })
+  const start = timeInput('start')
+  const end = timeInput('end')
   const labels = h('input', { name: 'labels', autocomplete: 'off', placeholder: LABELS_PLACEHOLDER })
   const error = h('div', { class: 'error', role: 'alert' })
   const body = h('tbody')
