@@ -1,6 +1,5 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
-import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
 import { MAX_USER_GROUPS } from '../../export/recipients.js'
 import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../logs/labels.js'
 import { rfc3339Field, runIdParam } from '../logs/schemas.js'
