@@ -6,8 +6,8 @@ import { encodeCursor } from '../src/logs/cursor.js'
 import type { LogFilters, LogRange, SortOrder } from '../src/logs/model.js'
 import { cursorStateOf, positionOf } from '../src/logs/read-stream.js'
 import { renderLogsBody } from '../src/logs/render.js'
-import type { StoredRow } from '../src/store/log-store.js'
-import { readStatement } from '../src/store/read-statements.js'
+import { rangeBounds, readRange } from '../src/store/block-read.js'
+import { blockPage } from '../src/store/block-statements.js'
 import { dayStartMicros, prng, type DatasetSpec, type RunPlan } from './dataset.js'
 import { percentile } from './harness.js'
 
@@ -91,9 +91,9 @@ export async function serviceLoad (baseUrl: string, token: string, requests: Rea
   }
 }
 
-/** The service's page read without the service: readStatement through pg, renderLogsBody, the cursor. */
+/** The service's page read without the service: the store's block read through pg, renderLogsBody, the cursor. */
 export async function barePage (pool: pg.Pool, secret: string, range: LogRange): Promise<string> {
-  const { rows } = await pool.query<StoredRow>({ ...readStatement(range, range.top + 1), rowMode: 'array' })
+  const rows = await readRange(pool, range, range.top + 1)
   const more = rows.length > range.top
   if (more) rows.pop()
   const last = rows[rows.length - 1]
@@ -128,7 +128,7 @@ export async function bareLoad (pool: pg.Pool, secret: string, requests: ReadReq
  * first so the plan shown is the one a warm statement gets (generic or custom), with EXPLAIN (ANALYZE, BUFFERS).
  */
 export async function explainShape (pool: pg.Pool, request: ReadRequest): Promise<string> {
-  const statement = readStatement(request.range, request.range.top + 1)
+  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range), limit: 2 + Math.ceil(request.range.top / 4096) })
   const client = await pool.connect()
   try {
     await client.query(`PREPARE explained AS ${statement.text}`)

@@ -11,7 +11,7 @@ import { expectError } from './helpers/errors.js'
 const DAY = 86_400_000
 const T0 = Date.parse('2026-03-20T12:00:00Z')
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
-const partitionOf = (ms: number): string => `log_lines_${dayOf(ms).replaceAll('-', '')}`
+const partitionOf = (ms: number): string => `log_blocks_${dayOf(ms).replaceAll('-', '')}`
 
 async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
@@ -33,7 +33,7 @@ async function post (id: string, lines: Array<[number, string]>): Promise<void> 
 }
 
 const partitions = async (): Promise<string[]> => await withClient(databaseUrl, async (c) => (await c.query<{ relname: string }>(
-  "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_lines'::regclass ORDER BY 1")).rows.map((r) => r.relname))
+  "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_blocks'::regclass ORDER BY 1")).rows.map((r) => r.relname))
 
 interface RunRow { run_id: string, line_count: string, first_ts: string, first_ns: number, last_ts: string, next_seq: string }
 const runs = async (): Promise<Record<string, RunRow>> => await withClient(databaseUrl, async (c) => Object.fromEntries((await c.query<RunRow>(
@@ -58,15 +58,15 @@ t.test('partitions are made ahead: today and PARTITIONS_AHEAD_DAYS more, at star
 })
 
 t.test('a day past LOG_RETENTION_DAYS is dropped whole, once, with its runs\' counts, never deleted row by row', async (t) => {
-  // Any DELETE of a line fails: retention must not issue one. (Row triggers reach every partition, even future ones.)
+  // Any DELETE of a block fails: retention must not issue one. (Row triggers reach every partition, even future ones.)
   await withClient(databaseUrl, async (c) => {
     await c.query(`CREATE FUNCTION refuse_line_delete() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN RAISE EXCEPTION 'a line was deleted row by row'; END $$`)
-    await c.query('CREATE TRIGGER no_line_delete BEFORE DELETE ON log_lines FOR EACH ROW EXECUTE FUNCTION refuse_line_delete()')
+    await c.query('CREATE TRIGGER no_line_delete BEFORE DELETE ON log_blocks FOR EACH ROW EXECUTE FUNCTION refuse_line_delete()')
   })
-  t.teardown(async () => { await withClient(databaseUrl, async (c) => { await c.query('DROP TRIGGER no_line_delete ON log_lines') }) })
+  t.teardown(async () => { await withClient(databaseUrl, async (c) => { await c.query('DROP TRIGGER no_line_delete ON log_blocks') }) })
   const before = await runs()
-  const rowsBefore = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM log_lines')).rows[0]?.n))
+  const rowsBefore = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT sum(line_count) AS n FROM log_blocks')).rows[0]?.n))
 
   nowMs = T0 + 10 * DAY
   // Two replicas' upkeep at once: each day is dropped by one of them and counted once.
@@ -83,7 +83,7 @@ t.test('a day past LOG_RETENTION_DAYS is dropped whole, once, with its runs\' co
   t.equal(gone, null, 'the relation itself, not only its rows')
   t.ok(left.includes(partitionOf(d(15))), 'a day inside retention stays')
   for (let i = 0; i <= 3; i++) t.ok(left.includes(partitionOf(nowMs + i * DAY)), `made ahead from the new day: ${partitionOf(nowMs + i * DAY)}`)
-  const rowsAfter = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM log_lines')).rows[0]?.n))
+  const rowsAfter = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT sum(line_count) AS n FROM log_blocks')).rows[0]?.n))
   t.equal(rowsAfter, rowsBefore - 5, 'the five lines of the two days went with them')
 
   const after = await runs()
