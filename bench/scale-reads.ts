@@ -8,7 +8,7 @@ import { cursorStateOf, positionOf } from '../src/logs/read-stream.js'
 import { renderLogsBody } from '../src/logs/render.js'
 import { rangeBounds, readRange } from '../src/store/block-read.js'
 import { blockPage } from '../src/store/block-statements.js'
-import { dayStartMicros, prng, type DatasetSpec, type RunPlan } from './dataset.js'
+import { dayStartMicros, prng, RARE_WORD, type DatasetSpec, type RunPlan } from './dataset.js'
 import { percentile } from './harness.js'
 
 export interface Shape { name: string, top: number, order: SortOrder, filters?: LogFilters }
@@ -20,7 +20,9 @@ export const SHAPES: Shape[] = [
   { name: '$top=1000 desc', top: 1000, order: 'desc' },
   { name: '$top=5000', top: 5000, order: 'asc' },
   { name: '$top=5000 desc', top: 5000, order: 'desc' },
-  { name: '$top=1000 stream=stderr', top: 1000, order: 'asc', filters: { stream: 'stderr' } }
+  { name: '$top=1000 stream=stderr', top: 1000, order: 'asc', filters: { stream: 'stderr' } },
+  // A word in 1 line of 2,000 (dataset.ts): the search over the whole rest of the run.
+  { name: `$top=1000 contains=${RARE_WORD}`, top: 1000, order: 'asc', filters: { contains: RARE_WORD } }
 ]
 
 /** The runs read: the largest ones, which hold enough lines for full pages at every size. */

@@ -3,8 +3,12 @@
 // bit positions against the filter (get_bit) and never fetches the payload of a block that cannot match.
 // Shorter values open every block in range. The filter only skips blocks; the search itself is exact.
 
-/** Bits per distinct trigram (two hash functions each): a 3-in-100 false positive rate per trigram. */
-const BITS_PER_TRIGRAM = 6
+/**
+ * Bits per distinct trigram, two hash functions each: about 15 in 100 false positives per trigram, so a
+ * block without a six-letter word is opened once in 2,000 (its four trigrams all falsely set). Six bits cut
+ * that to 1 in 100,000 and cost 2 bytes a line more on disk (docs/performance.md).
+ */
+const BITS_PER_TRIGRAM = 4
 const seen = new Uint8Array(1 << 21) // one bit per possible trigram (2^24), reused by every build
 const touched: number[] = []
 

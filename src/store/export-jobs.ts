@@ -153,6 +153,7 @@ export class ExportJobs {
         compare(storedPosition({ ts: a[2], nanos: a[3], seq: '0' }), storedPosition({ ts: b[2], nanos: b[3], seq: '0' })) ||
         (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
       matched.sort(byFirstLine)
+      if (matched.length > input.maxRuns) return { kind: 'too-many-runs', limit: input.maxRuns }
       const runs: MatchedRun[] = matched.map(([kind, id, ts, ns]) => ({ kind, id, firstTs: formatStored(ts, ns) }))
       const { rows } = await client.query<DbRow>(`INSERT INTO exports
         (request_id, resource_group, status, filters, runs, total_executions, created_by, triggered_at)
