@@ -7,6 +7,7 @@ import type { LogFilters, LogRange, SortOrder } from '../src/logs/model.js'
 import { cursorStateOf, positionOf } from '../src/logs/read-stream.js'
 import { renderLogsBody } from '../src/logs/render.js'
 import { rangeBounds, readRange } from '../src/store/block-read.js'
+import { BLOCK_LINES } from '../src/store/block-build.js'
 import { blockPage } from '../src/store/block-statements.js'
 import { dayStartMicros, prng, RARE_WORD, type DatasetSpec, type RunPlan } from './dataset.js'
 import { percentile } from './harness.js'
@@ -130,7 +131,7 @@ export async function bareLoad (pool: pg.Pool, secret: string, requests: ReadReq
  * first so the plan shown is the one a warm statement gets (generic or custom), with EXPLAIN (ANALYZE, BUFFERS).
  */
 export async function explainShape (pool: pg.Pool, request: ReadRequest): Promise<string> {
-  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range), limit: 2 + Math.ceil(request.range.top / 4096) })
+  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range), limit: 2 + Math.floor(request.range.top / BLOCK_LINES) })
   const client = await pool.connect()
   try {
     await client.query(`PREPARE explained AS ${statement.text}`)

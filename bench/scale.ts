@@ -25,6 +25,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import { benchDatabase, benchToken, memoryOf, startService, type BenchDatabase } from './harness.js'
 import { loadDataset, loadedDataset, type LoadReport } from './load.js'
 import { BlockLoader } from './load-blocks.js'
+import { REFRESH_BLOCK_SPANS } from '../src/store/block-build.js'
 import { migrateRowStore, rowStoreRelease, storeBytes } from './row-store.js'
 import { bareLoad, explainShape, readRequests, serviceLoad, SHAPES, type LoadResult, type ReadRequest, type Shape } from './scale-reads.js'
 import { ingestBench, type IngestRow } from './scale-ingest.js'
@@ -101,7 +102,9 @@ async function loadBoth (db: BenchDatabase, rowsDb: BenchDatabase, spec: Dataset
     const blocks = new BlockLoader(client)
     const rows = await loadDataset(rowsDb.url, spec, (text) => { console.error(text) }, blocks)
     const zstdNdjson = await blocks.finish()
-    await pipeline(rowsClient.query(copyTo('COPY runs TO STDOUT')), client.query(copyFrom('COPY runs FROM STDIN')))
+    const runColumns = 'resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, created_at, updated_at'
+    await pipeline(rowsClient.query(copyTo(`COPY runs (${runColumns}) TO STDOUT`)), client.query(copyFrom(`COPY runs (${runColumns}) FROM STDIN`)))
+    await client.query(REFRESH_BLOCK_SPANS)
     await client.query('ANALYZE')
     const disk = { rowStore: await storeBytes(rowsDb.url, 'log_lines'), blockStore: await storeBytes(db.url, 'log_blocks'), zstdNdjson, lines: blocks.lines }
     const load: StoreLoad = { ...rows, disk }
@@ -132,7 +135,8 @@ async function measurePoint (lines: number): Promise<PointResult> {
     console.error(`${lines} lines ${reused ? 'found' : 'loaded'}: ${load.seconds.total.toFixed(0)} s; bytes a line: block store ${(load.disk.blockStore / load.disk.lines).toFixed(1)}, row store ${(load.disk.rowStore / load.disk.lines).toFixed(1)}, zstd -3 NDJSON ${(load.disk.zstdNdjson / load.disk.lines).toFixed(1)}`)
     const plans = planRuns(spec)
     const token = await benchToken()
-    const settings = { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize) }
+    // Load shedding off: on a busy machine it would turn the measured requests into 503s.
+    const settings = { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize), PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' }
     // Old lines are the point: no retention, so the services never drop the data set's partitions.
     const service = await startService(db.url, settings, ['dist/server.js'])
     const rowService = withRowStore ? await startService(rowsDb.url, settings, [path.join(rowStoreRelease(), 'dist', 'server.js')]) : undefined

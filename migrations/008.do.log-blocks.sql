@@ -27,6 +27,10 @@ CREATE TABLE log_blocks (
   PRIMARY KEY (resource_group, run_kind, run_id, first_ts, first_ns, first_seq)
 ) PARTITION BY RANGE (first_ts);
 ALTER TABLE log_blocks ALTER COLUMN payload SET STORAGE EXTERNAL;
+-- The longest time from first to last line of any block of the run: a block holding a line at T starts
+-- no earlier than T minus this span, which bounds a read's index walk to the blocks that can overlap T.
+ALTER TABLE runs ADD COLUMN block_span interval NOT NULL DEFAULT '0';
+
 -- Descending reads take blocks by their last line.
 CREATE INDEX log_blocks_by_last ON log_blocks (resource_group, run_kind, run_id, last_ts, last_ns, last_seq);
 

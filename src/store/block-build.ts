@@ -7,7 +7,7 @@ import { encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
 
-export const BLOCK_LINES = 4096
+export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
 const ZSTD_LEVEL = 3
 
@@ -66,6 +66,18 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
     payload: await compress(encodeColumns(relative), ZSTD_LEVEL)
   }
 }
+
+/** The longest first-to-last time of the blocks, as an interval literal (runs.block_span), rounded up to the microsecond. */
+export function blockSpan (blocks: BuiltBlock[]): string {
+  let ns = 0
+  for (const b of blocks) ns = Math.max(ns, b.last.t - b.first.t)
+  return `${Math.ceil(ns / 1000)} microseconds`
+}
+
+/** Sets runs.block_span from the blocks themselves (after blocks were written other than by ingest). */
+export const REFRESH_BLOCK_SPANS = `UPDATE runs r SET block_span = s.span FROM (
+  SELECT resource_group, run_kind, run_id, max(last_ts - first_ts) + interval '1 microsecond' AS span FROM log_blocks GROUP BY 1, 2, 3) s
+  WHERE r.resource_group = s.resource_group AND r.run_kind = s.run_kind AND r.run_id = s.run_id AND r.block_span < s.span`
 
 /** The INSERT's parameter arrays for blocks of runs, each block's seqs shifted by its run's base. */
 export class BlockRows {

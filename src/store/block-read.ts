@@ -6,6 +6,7 @@ import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
 import type { LogFilters, LogRange } from '../logs/model.js'
 import type { Instant } from '../time.js'
+import { BLOCK_LINES } from './block-build.js'
 import { DecodedBlock } from './block-codec.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
 import { blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
@@ -17,7 +18,10 @@ export type StoredRow = [string, number, string, string, string, string, string]
 
 const MAX_PAGE = 32
 
-/** The run's candidate blocks in merge order, decoded one at a time. */
+/** A candidate block: its edge in merge order (from the row, no payload decoded) and its lines on demand. */
+interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
+
+/** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
   private page: Array<BlockRow | undefined> = []
   private at = 0
@@ -26,7 +30,7 @@ class BlockSource {
 
   constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number) {}
 
-  async next (): Promise<DecodedBlock | undefined> {
+  async next (): Promise<Candidate | undefined> {
     if (this.at >= this.page.length) {
       if (this.done) return undefined
       const statement = blockPage({ ...this.q, limit: this.pageSize, ...(this.after === undefined ? {} : { after: this.after }) })
@@ -41,7 +45,10 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    return new DecodedBlock(await decompress(row[4]), Number(row[3]))
+    return {
+      edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
+      load: async () => new DecodedBlock(await decompress(row[4]), Number(row[3]))
+    }
   }
 }
 
@@ -110,9 +117,10 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   let next = await source.next()
   for (;;) {
     const top = heap[0]
-    if (next !== undefined && (top === undefined || dir * compare(edgeOf(next, asc), linePosition(top)) <= 0)) {
-      const c: Cursor = { block: next, i: startOf(next, asc, asc ? q.lower : q.upper), labelOk: labelMatches(next, filters), hits: needle === undefined ? undefined : next.matching(needle) }
-      if (c.i >= 0 && c.i < next.n && inBounds(c)) { heap.push(c); up(heap.length - 1) }
+    if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
+      const block = await next.load()
+      const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: needle === undefined ? undefined : block.matching(needle) }
+      if (c.i >= 0 && c.i < block.n && inBounds(c)) { heap.push(c); up(heap.length - 1) }
       next = await source.next()
       continue
     }
@@ -134,11 +142,6 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   }
 }
 
-const edgeOf = (b: DecodedBlock, asc: boolean): Position => {
-  const i = asc ? 0 : b.n - 1
-  return { day: b.day, t: b.t[i] as number, seq: b.seq[i] as number }
-}
-
 /** asc: the first line at or after `bound`; desc: the last line before `bound` (binary search; -1 when none). */
 function startOf (b: DecodedBlock, asc: boolean, bound: Position): number {
   let lo = 0
@@ -158,7 +161,7 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   const { lower, upper } = rangeBounds(range)
   if (compare(lower, upper) >= 0) return rows
   const q = { run: range.run, order: range.order, lower, upper, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
-  await mergeBlocks(db, q, 2 + Math.ceil(limit / 4096), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
+  await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
   return rows
 }
 

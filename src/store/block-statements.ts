@@ -34,9 +34,12 @@ export interface BlockQuery {
 const PAST_LAST_DAY = 2_932_897
 const dayStart = (day: number): string => (day >= PAST_LAST_DAY ? 'infinity' : tsText(day, 0))
 
+const SPAN = '(SELECT block_span FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3)'
+
 /**
  * A page of blocks. A block never spans two days, so one that reaches `lower` starts on lower's day or
- * later, and one that starts before `upper` ends before the next day: both bound the index walk.
+ * later, and one that starts before `upper` ends before the next day; the run's block_span bounds the index
+ * walk closer still.
  */
 export function blockPage (q: BlockQuery): Statement {
   const asc = q.order === 'asc'
@@ -46,8 +49,13 @@ export function blockPage (q: BlockQuery): Statement {
   const [uTs, uNs, uSeq] = sqlPosition(q.upper)
   let where = 'resource_group = $1 AND run_kind = $2 AND run_id = $3'
   let name = `blocks-${q.order}`
-  where += ` AND first_ts >= ${p(dayStart(q.lower.day))} AND (last_ts, last_ns, last_seq) >= (${p(lTs)}, ${p(lNs)}, ${p(String(lSeq))})`
-  where += ` AND last_ts < ${p(dayStart(q.upper.day + 1))} AND (first_ts, first_ns, first_seq) < (${p(uTs)}, ${p(uNs)}, ${p(String(uSeq))})`
+  const lower = [p(lTs), p(lNs), p(String(lSeq))]
+  const upper = [p(uTs), p(uNs), p(String(uSeq))]
+  // No block is longer than the run's block_span: one reaching `lower` starts at most that much before it.
+  where += ` AND first_ts >= GREATEST(${p(dayStart(q.lower.day))}::timestamptz, ${lower[0] as string}::timestamptz - ${SPAN})`
+  where += ` AND (last_ts, last_ns, last_seq) >= (${lower.join(', ')})`
+  where += ` AND last_ts < LEAST(${p(dayStart(q.upper.day + 1))}::timestamptz, ${upper[0] as string}::timestamptz + ${SPAN})`
+  where += ` AND (first_ts, first_ns, first_seq) < (${upper.join(', ')})`
   if (q.fromSeq !== undefined) { where += ` AND max_seq >= ${p(String(q.fromSeq))}`; name += '-from' }
   if (q.toSeq !== undefined) { where += ` AND min_seq < ${p(String(q.toSeq))}`; name += '-to' }
   const contains = q.filters?.contains

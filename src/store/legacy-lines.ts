@@ -4,7 +4,7 @@
 // counts and bounds are unchanged: lines keep their seqs).
 import type pg from 'pg'
 import type { RunKey, RunKind } from '../logs/model.js'
-import { BlockRows, buildBlocks } from './block-build.js'
+import { BlockRows, buildBlocks, REFRESH_BLOCK_SPANS } from './block-build.js'
 import type { BlockLine } from './block-codec.js'
 import { storedPosition } from './block-position.js'
 import { INSERT_BLOCKS } from './block-statements.js'
@@ -20,6 +20,7 @@ export async function upgradeLegacyLines (pool: pg.Pool): Promise<number> {
     WHERE i.inhparent = 'legacy_log_lines'::regclass ORDER BY 1`)
   let moved = 0
   for (const { name } of parts) moved += await upgradePartition(pool, name)
+  await pool.query(REFRESH_BLOCK_SPANS)
   await pool.query('DROP TABLE legacy_log_lines')
   return moved
 }

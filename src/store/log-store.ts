@@ -6,7 +6,7 @@
 import type pg from 'pg'
 import type { LogBatch, LogRange, RunKey, RunKind } from '../logs/model.js'
 import type { Instant } from '../time.js'
-import { batchLines, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { batchLines, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
 import { readNewLines, readRange, type StoredRow } from './block-read.js'
 import { INSERT_BLOCKS } from './block-statements.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
@@ -23,8 +23,8 @@ export interface RunLines {
 }
 
 const UPSERT_RUN = `
-INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::interval)
 ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   first_ts = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ts ELSE r.first_ts END,
   first_ns = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ns ELSE r.first_ns END,
@@ -32,6 +32,7 @@ ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   last_ns = CASE WHEN (EXCLUDED.last_ts, EXCLUDED.last_ns) > (r.last_ts, r.last_ns) THEN EXCLUDED.last_ns ELSE r.last_ns END,
   line_count = r.line_count + EXCLUDED.line_count,
   next_seq = r.next_seq + EXCLUDED.line_count,
+  block_span = GREATEST(r.block_span, EXCLUDED.block_span),
   updated_at = now()
 RETURNING r.next_seq - $8 AS base_seq`
 
@@ -118,7 +119,7 @@ export class LogStore {
         const { rows: upserted } = await client.query<{ base_seq: string }>({
           name: 'upsert-run',
           text: UPSERT_RUN,
-          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length]
+          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length, blockSpan(blocks[r] ?? [])]
         })
         const base = BigInt(upserted[0]?.base_seq ?? '0')
         baseSeqs.push(base)

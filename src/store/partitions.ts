@@ -1,6 +1,7 @@
 // Daily partitions of log_blocks (a block never spans two days): made ahead and on demand (a line of any year in bounds finds one),
 // analyzed while they fill, dropped whole after retention.
 import type pg from 'pg'
+import { dropGroupBlocks, partitionRetentionDays } from './group-retention.js'
 import { inTransaction } from './transaction.js'
 
 const DAY_MS = 86_400_000
@@ -53,12 +54,17 @@ export class Partitions {
     this.known.clear()
   }
 
-  /** Makes today's and the next days' partitions and drops those past retention. */
-  async maintain (nowMs: number, aheadDays: number, retentionDays: number): Promise<{ dropped: string[] }> {
+  /**
+   * Makes today's and the next days' partitions, deletes the blocks of groups kept for less time than the
+   * partitions (`byGroup`, group-retention.ts), and drops the partitions past the longest retention.
+   */
+  async maintain (nowMs: number, aheadDays: number, retentionDays: number, byGroup: ReadonlyMap<string, number> = new Map()): Promise<{ dropped: string[], groupLines: number }> {
     const days = Array.from({ length: aheadDays + 1 }, (_, i) => utcDay(nowMs + i * DAY_MS))
     await this.ensure(days)
-    const dropped = retentionDays > 0 ? await this.dropBefore(utcDay(nowMs - retentionDays * DAY_MS)) : []
-    return { dropped }
+    const groupLines = byGroup.size > 0 || retentionDays > 0 ? await dropGroupBlocks(this.pool, nowMs, retentionDays, byGroup) : 0
+    const partitionDays = partitionRetentionDays(retentionDays, byGroup)
+    const dropped = partitionDays > 0 ? await this.dropBefore(utcDay(nowMs - partitionDays * DAY_MS)) : []
+    return { dropped, groupLines }
   }
 
   /**

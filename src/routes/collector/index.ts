@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { mayActIn } from '../../auth/tokens.js'
-import type { Config } from '../../config.js'
+import { retentionDaysOf, type Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { hashKey, storeOnce } from '../../ingest/idempotency.js'
@@ -35,7 +35,7 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
     const principal = request.principal
     return {
       body,
-      limits: ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes),
+      limits: ingestLimits(app.now(), retentionDaysOf(config, request.resourceGroup), config.maxFutureSkewSeconds, config.lineMaxBytes),
       mapper: new RunMapper(config.collector, request.resourceGroup, (group) => principal !== null && mayActIn(principal, group)),
       key: dedupe === 'body' && request.headers['idempotency-key'] === undefined ? hashKey(body) : undefined
     }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Config } from '../../config.js'
+import { retentionDaysOf, type Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { storeOnce } from '../../ingest/idempotency.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
@@ -38,7 +38,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
-      const limits = ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes)
+      const limits = ingestLimits(app.now(), retentionDaysOf(config, run.group), config.maxFutureSkewSeconds, config.lineMaxBytes)
       const body = rawBodyOf(request)
       const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body) : linesOf(parseJsonBody(body))
       checkLineCount(raw.length, config.ingestMaxLines)
