@@ -109,3 +109,33 @@ t.test('LOG_RETENTION_DAYS=0 keeps every partition', async (t) => {
   const after = await partitions()
   t.ok(before.every((name) => after.includes(name)), 'nothing dropped, whatever the clock says')
 })
+
+t.test('LOG_RETENTION_DAYS_BY_GROUP: a group kept shorter loses whole blocks of its expired days; one kept longer keeps its partitions', async (t) => {
+  const now = T0
+  const { app: grouped, config: groupedConfig, databaseUrl: url } = await buildTestApp(t, {
+    now: () => fromMillis(now),
+    env: { LOG_RETENTION_DAYS: '30', LOG_RETENTION_DAYS_BY_GROUP: 'short=5,long=365', PARTITIONS_AHEAD_DAYS: '1' }
+  })
+  const write = async (group: string, id: string, lines: Array<[number, string]>): Promise<number> => (await grouped.inject({
+    method: 'POST', url: `/v2/lm/deployments/${id}/logs`, headers: await authHeaders({}, group),
+    payload: lines.map(([ms, msg]) => ({ timestamp: new Date(ms).toISOString(), msg }))
+  })).statusCode
+  t.equal(await write('short', 'short-run', [[d(10), 'too old for short']]), 400, 'a short-kept group refuses lines past its own retention')
+  t.equal(await write('long', 'long-run', [[d(100), 'old but kept']]), 200, 'a long-kept group takes lines past LOG_RETENTION_DAYS')
+  t.equal(await write('short', 'short-run', [[d(4), 'short kept'], [d(1), 'short recent']]), 200)
+  t.equal(await write('default', 'default-run', [[d(20), 'default kept']]), 200)
+
+  const read = async (group: string, id: string): Promise<string[]> => (await grouped.inject({
+    url: `/v2/lm/deployments/${id}/logs?start=${new Date(T0 - 200 * DAY).toISOString()}&end=${new Date(T0 + DAY).toISOString()}`, headers: await authHeaders({}, group)
+  })).json<{ data: { result: Array<{ msg: string }> } }>().data.result.map((l) => l.msg)
+  // Three days on: short's line of day -4 is now 7 days old, past its 5.
+  const later = T0 + 3 * DAY
+  const { dropped, groupLines } = await grouped.partitions.maintain(later, groupedConfig.partitionsAheadDays, groupedConfig.retentionDays, groupedConfig.retentionDaysByGroup)
+  t.equal(groupLines, 1, 'one line of the short-kept group went, with its block')
+  t.same(dropped, [], 'no partition goes while a group keeps its days for a year')
+  t.same(await read('short', 'short-run'), ['short recent'])
+  t.same(await read('long', 'long-run'), ['old but kept'])
+  t.same(await read('default', 'default-run'), ['default kept'])
+  const { rows } = await withClient(url, async (c) => await c.query<{ line_count: string }>("SELECT line_count FROM runs WHERE run_id = 'short-run'"))
+  t.equal(rows[0]?.line_count, '1', 'the run counts what it has left')
+})
