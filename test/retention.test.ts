@@ -117,7 +117,9 @@ t.test('LOG_RETENTION_DAYS_BY_GROUP: a group kept shorter loses whole blocks of 
     env: { LOG_RETENTION_DAYS: '30', LOG_RETENTION_DAYS_BY_GROUP: 'short=5,long=365', PARTITIONS_AHEAD_DAYS: '1' }
   })
   const write = async (group: string, id: string, lines: Array<[number, string]>): Promise<number> => (await grouped.inject({
-    method: 'POST', url: `/v2/lm/deployments/${id}/logs`, headers: await authHeaders({}, group),
+    method: 'POST',
+    url: `/v2/lm/deployments/${id}/logs`,
+    headers: await authHeaders({}, group),
     payload: lines.map(([ms, msg]) => ({ timestamp: new Date(ms).toISOString(), msg }))
   })).statusCode
   t.equal(await write('short', 'short-run', [[d(10), 'too old for short']]), 400, 'a short-kept group refuses lines past its own retention')
