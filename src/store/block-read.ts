@@ -18,6 +18,40 @@ export type StoredRow = [string, number, string, string, string, string, string]
 
 const MAX_PAGE = 32
 
+/**
+ * Blocks decoded lately, least recently used dropped first, up to RECENT_BYTES of payload: a client paging
+ * through a run with a cursor reads the same blocks again page after page, and overlapping blocks (batches
+ * whose times interleave) are all opened by every page. Blocks never change once written (retention only
+ * deletes them, and a deleted block is no longer selected), so a cached one is always current.
+ */
+class RecentBlocks {
+  private readonly blocks = new Map<string, DecodedBlock>()
+  private bytes = 0
+  constructor (private readonly maxBytes: number) {}
+
+  get (key: string): DecodedBlock | undefined {
+    const block = this.blocks.get(key)
+    if (block !== undefined) { this.blocks.delete(key); this.blocks.set(key, block) }
+    return block
+  }
+
+  set (key: string, block: DecodedBlock): DecodedBlock {
+    const known = this.blocks.get(key)
+    if (known !== undefined) return known
+    this.blocks.set(key, block)
+    this.bytes += block.bytes.length
+    for (const [oldest, b] of this.blocks) {
+      if (this.bytes <= this.maxBytes) break
+      this.blocks.delete(oldest)
+      this.bytes -= b.bytes.length
+    }
+    return block
+  }
+}
+
+const RECENT_BYTES = 32 << 20
+const recentBlocks = new RecentBlocks(RECENT_BYTES)
+
 /** A candidate block: its edge in merge order (from the row, no payload decoded) and its lines on demand. */
 interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
 
@@ -45,9 +79,12 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
+    // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
+    const { group, kind, id } = this.q.run
+    const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
-      load: async () => new DecodedBlock(await decompress(row[4]), Number(row[3]))
+      load: async () => recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(row[4]), Number(row[3])))
     }
   }
 }
