@@ -54,7 +54,7 @@ export function blockPage (q: BlockQuery): Statement {
   // No block is longer than the run's block_span: one reaching `lower` starts at most that much before it.
   where += ` AND first_ts >= GREATEST(${p(dayStart(q.lower.day))}::timestamptz, ${lower[0] as string}::timestamptz - ${SPAN})`
   where += ` AND (last_ts, last_ns, last_seq) >= (${lower.join(', ')})`
-  where += ` AND last_ts < LEAST(${p(dayStart(q.upper.day + 1))}::timestamptz, ${upper[0] as string}::timestamptz + ${SPAN})`
+  where += ` AND last_ts < ${p(dayStart(q.upper.day + 1))}::timestamptz AND last_ts <= ${upper[0] as string}::timestamptz + ${SPAN}`
   where += ` AND (first_ts, first_ns, first_seq) < (${upper.join(', ')})`
   if (q.fromSeq !== undefined) { where += ` AND max_seq >= ${p(String(q.fromSeq))}`; name += '-from' }
   if (q.toSeq !== undefined) { where += ` AND min_seq < ${p(String(q.toSeq))}`; name += '-to' }
