@@ -50,7 +50,17 @@ class RecentBlocks {
 }
 
 const RECENT_BYTES = 32 << 20
-const recentBlocks = new RecentBlocks(RECENT_BYTES)
+// One cache per pool, so two databases in one process (tests, or stores of other servers) never share blocks;
+// a client in a transaction (export matching) decodes afresh.
+const recentByPool = new WeakMap<Db, RecentBlocks>()
+const recentOf = (db: Db): RecentBlocks => {
+  let recent = recentByPool.get(db)
+  if (recent === undefined) {
+    recent = new RecentBlocks('totalCount' in db ? RECENT_BYTES : 0)
+    recentByPool.set(db, recent)
+  }
+  return recent
+}
 
 /** A candidate block: its edge in merge order (from the row, no payload decoded) and its lines on demand. */
 interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
@@ -81,6 +91,7 @@ class BlockSource {
     this.page[this.at++] = undefined
     // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
     const { group, kind, id } = this.q.run
+    const recentBlocks = recentOf(this.db)
     const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
