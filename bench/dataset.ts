@@ -99,6 +99,9 @@ function fillerText (random: () => number): string {
   return text
 }
 
+/** In one line of 2,000 of every run, and in no other. */
+export const RARE_WORD = 'quokka'
+
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 const pad6 = (n: number): string => String(n).padStart(6, '0')
 
@@ -224,7 +227,9 @@ export async function generate (spec: DatasetSpec, plans: RunPlan[], sink: DaySi
         : (i & 3) === 0 ? `{"level":"info","seq":${i},"msg":"` : `INFO  [worker-${i % 16}] request ${i} `
       const start = Math.floor(random() * ((1 << 16) - 600))
       const body = filler.slice(start, start + Math.max(0, length - head.length - 2))
-      const msg = (i & 3) === 0 && !stderr ? `${head}${body}"}` : `${head}${body}`
+      // One line in 2,000 carries a word found nowhere else: the search benchmark's needle.
+      const rare = i % 2000 === 1999 ? ` ${RARE_WORD}` : ''
+      const msg = (i & 3) === 0 && !stderr ? `${head}${body}${rare}"}` : `${head}${body}${rare}`
       buffers[day] += `${prefix}${secondText}.${pad6(micros % 1_000_000)}+00\t${nanos}\t${i}\t${container}\t${pod}\t${stderr ? 'stderr' : 'stdout'}\t${msg}\n`
       if (i === 0) { bounds.firstMicros[r] = micros; bounds.firstNanos[r] = nanos }
       if ((buffers[day] as string).length >= 65536) {

@@ -14,8 +14,10 @@ export interface BenchDatabase { name: string, url: string, server: string, clos
  * A fresh database on BENCH_DATABASE_URL's (or DATABASE_URL's) server, else on an embedded one. With `keep`,
  * the database of that name instead, made (and migrated) if missing and kept at close.
  */
-export async function benchDatabase (keep?: string): Promise<BenchDatabase> {
-  const given = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL
+export async function benchDatabase (keep?: string, opts: { migrateWith?: (url: string) => Promise<unknown>, serverOf?: BenchDatabase } = {}): Promise<BenchDatabase> {
+  // Beside another bench database: on its server (an embedded one is started once).
+  const beside = opts.serverOf === undefined ? undefined : Object.assign(new URL(opts.serverOf.url), { pathname: '/postgres' }).toString()
+  const given = beside ?? process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL
   let admin = given
   let stopEmbedded = async (): Promise<void> => {}
   if (admin === undefined || admin === '') {
@@ -35,7 +37,7 @@ export async function benchDatabase (keep?: string): Promise<BenchDatabase> {
   await client.end()
   const url = new URL(admin)
   url.pathname = `/${name}`
-  await migrate(url.toString())
+  await (opts.migrateWith ?? migrate)(url.toString())
   return {
     name,
     url: url.toString(),

@@ -4,7 +4,7 @@
 // day's partition (its CHECK constraint spares the validating scan) and analyzed.
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { dayOf, dayStartMicros, generate, planRuns, type DatasetSpec, type RunPlan } from './dataset.js'
+import { dayOf, dayStartMicros, generate, planRuns, type DatasetSpec, type DaySink, type RunPlan } from './dataset.js'
 
 export interface LoadReport {
   spec: DatasetSpec
@@ -68,7 +68,7 @@ class DayLoad {
 }
 
 /** Loads `spec` into the database at `url` (migrated, no partition of these days yet). */
-export async function loadDataset (url: string, spec: DatasetSpec, progress: (text: string) => void = () => {}): Promise<LoadReport> {
+export async function loadDataset (url: string, spec: DatasetSpec, progress: (text: string) => void = () => {}, tee?: DaySink): Promise<LoadReport> {
   const started = performance.now()
   const plans = planRuns(spec)
   const days = Array.from({ length: spec.days }, (_, d) => new DayLoad(url, spec, d))
@@ -78,6 +78,7 @@ export async function loadDataset (url: string, spec: DatasetSpec, progress: (te
   let lastReport = performance.now()
   const bounds = await generate(spec, plans, {
     write: async (day, text) => {
+      await tee?.write(day, text)
       await (days[day] as DayLoad).write(text)
       written += text.length
       if (performance.now() - lastReport > 10_000) {
@@ -86,6 +87,7 @@ export async function loadDataset (url: string, spec: DatasetSpec, progress: (te
       }
     },
     complete: async (day) => {
+      await tee?.complete(day)
       const load = days[day] as DayLoad
       await load.complete()
       builds = builds.then(async () => { await load.indexAndAttach() })

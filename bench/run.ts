@@ -6,8 +6,8 @@ const BENCHMARKS: Record<string, string> = {
   ingest: './ingest.js',
   tail: './tail.js',
   stream: './stream.js',
-  plans: './plans.js',
-  soak: './soak.js'
+  soak: './soak.js',
+  'block-sizes': './block-sizes.js'
 }
 // Options straight after `npm run bench --` belong to scale: `npm run bench -- --lines 10000000`.
 if (process.argv[2] === undefined || process.argv[2].startsWith('--')) process.argv.splice(2, 0, 'scale')

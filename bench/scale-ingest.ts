@@ -83,7 +83,8 @@ async function rawCopy (databaseUrl: string, batches: Line[][], run: string): Pr
   }
 }
 
-export async function ingestBench (baseUrl: string, databaseUrl: string, token: string, count: number, concurrency: number): Promise<IngestRow[]> {
+/** `table`: the store's line table (log_lines: the row store, where raw COPY is measured too). */
+export async function ingestBench (baseUrl: string, databaseUrl: string, token: string, count: number, concurrency: number, table: 'log_lines' | 'log_blocks' = 'log_lines'): Promise<IngestRow[]> {
   const lines = makeLines(count)
   const rows: IngestRow[] = []
   let round = 0
@@ -92,7 +93,7 @@ export async function ingestBench (baseUrl: string, databaseUrl: string, token: 
   try {
     for (const batch of INGEST_BATCHES) {
       const batches = slices(lines, batch)
-      rows.push({ format: 'raw COPY (pg, 1 connection)', batch, bodyBytes: 0, linesPerSecond: await rawCopy(databaseUrl, batches, `copy-${round++}`) })
+      if (table === 'log_lines') rows.push({ format: 'raw COPY (pg, 1 connection)', batch, bodyBytes: 0, linesPerSecond: await rawCopy(databaseUrl, batches, `copy-${round++}`) })
       for (const format of FORMATS) {
         const bodies = batches.map(format.body)
         rows.push({ format: format.name, batch, bodyBytes: bodies[0]?.length ?? 0, linesPerSecond: await overHttp(baseUrl, token, format.type, bodies, count, `http-${round++}`, concurrency) })
@@ -101,7 +102,7 @@ export async function ingestBench (baseUrl: string, databaseUrl: string, token: 
   } finally {
     const client = new pg.Client({ connectionString: databaseUrl })
     await client.connect()
-    await client.query('DELETE FROM log_lines WHERE resource_group = $1', [INGEST_GROUP])
+    await client.query(`DELETE FROM ${table} WHERE resource_group = $1`, [INGEST_GROUP])
     await client.query('DELETE FROM runs WHERE resource_group = $1', [INGEST_GROUP])
     await client.end()
   }

@@ -6,9 +6,10 @@ import { encodeCursor } from '../src/logs/cursor.js'
 import type { LogFilters, LogRange, SortOrder } from '../src/logs/model.js'
 import { cursorStateOf, positionOf } from '../src/logs/read-stream.js'
 import { renderLogsBody } from '../src/logs/render.js'
-import type { StoredRow } from '../src/store/log-store.js'
-import { readStatement } from '../src/store/read-statements.js'
-import { dayStartMicros, prng, type DatasetSpec, type RunPlan } from './dataset.js'
+import { rangeBounds, readRange } from '../src/store/block-read.js'
+import { BLOCK_LINES } from '../src/store/block-build.js'
+import { blockPage } from '../src/store/block-statements.js'
+import { dayStartMicros, prng, RARE_WORD, type DatasetSpec, type RunPlan } from './dataset.js'
 import { percentile } from './harness.js'
 
 export interface Shape { name: string, top: number, order: SortOrder, filters?: LogFilters }
@@ -20,7 +21,9 @@ export const SHAPES: Shape[] = [
   { name: '$top=1000 desc', top: 1000, order: 'desc' },
   { name: '$top=5000', top: 5000, order: 'asc' },
   { name: '$top=5000 desc', top: 5000, order: 'desc' },
-  { name: '$top=1000 stream=stderr', top: 1000, order: 'asc', filters: { stream: 'stderr' } }
+  { name: '$top=1000 stream=stderr', top: 1000, order: 'asc', filters: { stream: 'stderr' } },
+  // A word in 1 line of 2,000 (dataset.ts): the search over the whole rest of the run.
+  { name: `$top=1000 contains=${RARE_WORD}`, top: 1000, order: 'asc', filters: { contains: RARE_WORD } }
 ]
 
 /** The runs read: the largest ones, which hold enough lines for full pages at every size. */
@@ -91,9 +94,9 @@ export async function serviceLoad (baseUrl: string, token: string, requests: Rea
   }
 }
 
-/** The service's page read without the service: readStatement through pg, renderLogsBody, the cursor. */
+/** The service's page read without the service: the store's block read through pg, renderLogsBody, the cursor. */
 export async function barePage (pool: pg.Pool, secret: string, range: LogRange): Promise<string> {
-  const { rows } = await pool.query<StoredRow>({ ...readStatement(range, range.top + 1), rowMode: 'array' })
+  const rows = await readRange(pool, range, range.top + 1)
   const more = rows.length > range.top
   if (more) rows.pop()
   const last = rows[rows.length - 1]
@@ -128,7 +131,7 @@ export async function bareLoad (pool: pg.Pool, secret: string, requests: ReadReq
  * first so the plan shown is the one a warm statement gets (generic or custom), with EXPLAIN (ANALYZE, BUFFERS).
  */
 export async function explainShape (pool: pg.Pool, request: ReadRequest): Promise<string> {
-  const statement = readStatement(request.range, request.range.top + 1)
+  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range), limit: 2 + Math.floor(request.range.top / BLOCK_LINES) })
   const client = await pool.connect()
   try {
     await client.query(`PREPARE explained AS ${statement.text}`)

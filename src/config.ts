@@ -39,6 +39,25 @@ const runLabelsSetting = (fallback: string) => z.string().optional()
   }))
   .pipe(z.array(z.object({ label: z.string(), recordLabel: z.string() })).max(32, 'must name at most 32 labels'))
 
+// group=days pairs, comma-separated: `teamA=7,teamB=365` (0 keeps that group's lines forever).
+const retentionByGroup = z.string().optional().transform((v, ctx) => {
+  const byGroup = new Map<string, number>()
+  for (const pair of (v ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([^=\s]+)\s*=\s*(\d{1,5})$/.exec(pair)
+    const days = Number(m?.[2])
+    if (m === null || days > 36500) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not group=days (days a whole number from 0 to 36500)` })
+      return z.NEVER
+    }
+    if (byGroup.has(m[1] as string)) {
+      ctx.addIssue({ code: 'custom', message: `group ${m[1] as string} is named twice` })
+      return z.NEVER
+    }
+    byGroup.set(m[1] as string, days)
+  }
+  return byGroup
+})
+
 const envSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: intSetting(8080, 0, 65535),
@@ -57,6 +76,7 @@ const envSchema = z.object({
   INGEST_MAX_BYTES: intSetting(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   LINE_MAX_BYTES: intSetting(256 * 1024, 1, 64 * 1024 * 1024),
   LOG_RETENTION_DAYS: intSetting(30, 0, 36500),
+  LOG_RETENTION_DAYS_BY_GROUP: retentionByGroup,
   MAX_FUTURE_SKEW_SECONDS: intSetting(3600, 0, 31 * 24 * 3600),
   PARTITIONS_AHEAD_DAYS: intSetting(3, 1, 365),
   MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400),
@@ -157,6 +177,8 @@ export interface Config {
   ingestMaxBytes: number
   lineMaxBytes: number
   retentionDays: number
+  /** LOG_RETENTION_DAYS_BY_GROUP: groups kept for other than retentionDays (0: forever). */
+  retentionDaysByGroup: ReadonlyMap<string, number>
   maxFutureSkewSeconds: number
   partitionsAheadDays: number
   maintenanceIntervalSeconds: number
@@ -302,6 +324,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxBytes: e.INGEST_MAX_BYTES,
     lineMaxBytes: e.LINE_MAX_BYTES,
     retentionDays: e.LOG_RETENTION_DAYS,
+    retentionDaysByGroup: e.LOG_RETENTION_DAYS_BY_GROUP,
     maxFutureSkewSeconds: e.MAX_FUTURE_SKEW_SECONDS,
     partitionsAheadDays: e.PARTITIONS_AHEAD_DAYS,
     maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
@@ -371,3 +394,7 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 }
+
+/** The days a group's lines are kept (0: forever): its own setting, else LOG_RETENTION_DAYS. */
+export const retentionDaysOf = (config: Pick<Config, 'retentionDays' | 'retentionDaysByGroup'>, group: string): number =>
+  config.retentionDaysByGroup.get(group) ?? config.retentionDays

@@ -40,6 +40,7 @@ t.test('settings are read from the environment', async (t) => {
     DATABASE_READ_URL: 'postgres://user:pw@replica.example.test:5432/logs',
     INGEST_MAX_BYTES: '2048',
     LOG_RETENTION_DAYS: '0',
+    LOG_RETENTION_DAYS_BY_GROUP: ' teamA=7, teamB = 365,archive=0 ',
     MAX_FUTURE_SKEW_SECONDS: '60'
   })
   t.equal(config.host, '0.0.0.0')
@@ -49,6 +50,7 @@ t.test('settings are read from the environment', async (t) => {
   t.equal(config.databaseReadUrl, 'postgres://user:pw@replica.example.test:5432/logs')
   t.equal(config.ingestMaxBytes, 2048)
   t.equal(config.retentionDays, 0, 'LOG_RETENTION_DAYS=0 keeps lines forever')
+  t.same([...config.retentionDaysByGroup], [['teamA', 7], ['teamB', 365], ['archive', 0]], 'LOG_RETENTION_DAYS_BY_GROUP: group=days pairs')
   t.equal(config.maxFutureSkewSeconds, 60)
 })
 
@@ -197,6 +199,9 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     ['PORT', { PORT: '-1' }],
     ['LOG_RETENTION_DAYS', { LOG_RETENTION_DAYS: '-1' }],
     ['LOG_RETENTION_DAYS', { LOG_RETENTION_DAYS: '1.5' }],
+    ['LOG_RETENTION_DAYS_BY_GROUP', { LOG_RETENTION_DAYS_BY_GROUP: 'teamA' }],
+    ['LOG_RETENTION_DAYS_BY_GROUP', { LOG_RETENTION_DAYS_BY_GROUP: 'teamA=-1' }],
+    ['LOG_RETENTION_DAYS_BY_GROUP', { LOG_RETENTION_DAYS_BY_GROUP: 'teamA=7,teamA=8' }],
     ['INGEST_MAX_BYTES', { INGEST_MAX_BYTES: '10MB' }],
     ['MAX_FUTURE_SKEW_SECONDS', { MAX_FUTURE_SKEW_SECONDS: 'soon' }],
     ['DATABASE_URL', { DATABASE_URL: 'not a url' }],

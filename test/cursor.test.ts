@@ -13,6 +13,9 @@ const rfc3339 = (ns: bigint): string =>
 
 interface Page { data: { result: Array<{ msg: string, timestamp: string }>, nextCursor?: string } }
 
+// Five interleaved batches make five blocks that overlap wholly: until blocks are merged in the background,
+// every page opens all five, and 6,000 pages take longer than the default file timeout on a busy machine.
+t.setTimeout(600_000)
 // Paging 10,000 lines one at a time is 10,000 reads in seconds: past the default rate limit, which is not tested here.
 const { app } = await buildTestApp(t, { now: () => NOW, env: { RATE_LIMIT_READS_PER_MINUTE: '0' } })
 const headers = await authHeaders()

@@ -8,7 +8,7 @@ import pg from 'pg'
 import t from 'tap'
 import { startServiceProcess } from '../scripts/service-process.js'
 import { authHeaders, TEST_SECRET } from './helpers/app.js'
-import { createTestDatabase } from './helpers/database.js'
+import { createTestDatabase, storedMessages } from './helpers/database.js'
 import { batchLines, postBatch, sleep, type Outcome } from './helpers/load.js'
 
 const CLIENTS = 4
@@ -109,10 +109,9 @@ t.test('SIGTERM under load: in-flight requests complete, new ones are refused, e
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
   t.teardown(async () => { await db.end() })
-  const { rows } = await db.query<{ msg: string }>("SELECT msg FROM log_lines WHERE msg LIKE 'load-%'")
-  const stored = new Set(rows.map((r) => r.msg))
+  const stored = new Set((await storedMessages(databaseUrl)).filter((msg) => msg.startsWith('load-')))
   const acked = outcomes.filter((o) => o.status === 200)
   t.ok(acked.length > 0 && acked.every((o) => o.markers.every((m) => stored.has(m))), `the ${acked.length} acknowledged writes of the load are stored`)
-  const { rows: [big] } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM log_lines WHERE run_id = 'e-big-write'")
+  const { rows: [big] } = await db.query<{ n: number }>("SELECT sum(line_count)::int AS n FROM log_blocks WHERE run_id = 'e-big-write'")
   t.equal(big?.n, 10_000, 'and so is the write that was in flight')
 })

@@ -30,7 +30,7 @@ async function service (t: Test, opts: { env?: Record<string, string> } = {}) {
       await client.end()
     }
   }
-  const lines = async (): Promise<number> => (await query<{ n: number }>('SELECT count(*)::int AS n FROM log_lines')).n
+  const lines = async (): Promise<number> => (await query<{ n: number }>('SELECT coalesce(sum(line_count), 0)::int AS n FROM log_blocks')).n
   const keys = async (): Promise<number> => (await query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_keys')).n
   return { app, post, query, lines, keys, advance: (by: Instant) => { now += by } }
 }

@@ -42,8 +42,8 @@ async function statementCalls (url: string): Promise<{ lineReads: number, lineCo
   await client.connect()
   try {
     const { rows } = await client.query<{ lineReads: number, lineCopies: number, runUpserts: number }>(`
-      SELECT coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT ts, ts_ns%FROM log_lines%'), 0)::int AS "lineReads",
-             coalesce(sum(calls) FILTER (WHERE query LIKE 'COPY log_lines%'), 0)::int AS "lineCopies",
+      SELECT coalesce(sum(calls) FILTER (WHERE query LIKE 'SELECT %FROM log_blocks%'), 0)::int AS "lineReads",
+             coalesce(sum(calls) FILTER (WHERE query LIKE 'INSERT INTO log_blocks%'), 0)::int AS "lineCopies",
              coalesce(sum(calls) FILTER (WHERE query LIKE '%INSERT INTO runs%'), 0)::int AS "runUpserts"
         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)
     return rows[0] as { lineReads: number, lineCopies: number, runUpserts: number }
@@ -74,7 +74,7 @@ t.test('GET reads are served by the replica, ingest by the primary', async (t) =
   t.equal(primary.lineCopies, 1, 'the primary took the lines')
   t.equal(primary.runUpserts, 1, 'and the run')
   t.equal(standby.lineCopies + standby.runUpserts, 0, 'the standby took no write')
-  await t.rejects((app.pools.get('read') as pg.Pool).query('SELECT log_lines_ensure_partition(current_date)'), { code: '25006' }, 'the read pool is a read-only server')
+  await t.rejects((app.pools.get('read') as pg.Pool).query('SELECT log_blocks_ensure_partition(current_date)'), { code: '25006' }, 'the read pool is a read-only server')
 })
 
 t.test('a lagging replica serves the lines it has replayed, never a false 404, and tails read the primary', { timeout: 30_000 }, async (t) => {

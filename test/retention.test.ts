@@ -11,7 +11,7 @@ import { expectError } from './helpers/errors.js'
 const DAY = 86_400_000
 const T0 = Date.parse('2026-03-20T12:00:00Z')
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
-const partitionOf = (ms: number): string => `log_lines_${dayOf(ms).replaceAll('-', '')}`
+const partitionOf = (ms: number): string => `log_blocks_${dayOf(ms).replaceAll('-', '')}`
 
 async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
@@ -33,7 +33,7 @@ async function post (id: string, lines: Array<[number, string]>): Promise<void> 
 }
 
 const partitions = async (): Promise<string[]> => await withClient(databaseUrl, async (c) => (await c.query<{ relname: string }>(
-  "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_lines'::regclass ORDER BY 1")).rows.map((r) => r.relname))
+  "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_blocks'::regclass ORDER BY 1")).rows.map((r) => r.relname))
 
 interface RunRow { run_id: string, line_count: string, first_ts: string, first_ns: number, last_ts: string, next_seq: string }
 const runs = async (): Promise<Record<string, RunRow>> => await withClient(databaseUrl, async (c) => Object.fromEntries((await c.query<RunRow>(
@@ -58,15 +58,15 @@ t.test('partitions are made ahead: today and PARTITIONS_AHEAD_DAYS more, at star
 })
 
 t.test('a day past LOG_RETENTION_DAYS is dropped whole, once, with its runs\' counts, never deleted row by row', async (t) => {
-  // Any DELETE of a line fails: retention must not issue one. (Row triggers reach every partition, even future ones.)
+  // Any DELETE of a block fails: retention must not issue one. (Row triggers reach every partition, even future ones.)
   await withClient(databaseUrl, async (c) => {
     await c.query(`CREATE FUNCTION refuse_line_delete() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN RAISE EXCEPTION 'a line was deleted row by row'; END $$`)
-    await c.query('CREATE TRIGGER no_line_delete BEFORE DELETE ON log_lines FOR EACH ROW EXECUTE FUNCTION refuse_line_delete()')
+    await c.query('CREATE TRIGGER no_line_delete BEFORE DELETE ON log_blocks FOR EACH ROW EXECUTE FUNCTION refuse_line_delete()')
   })
-  t.teardown(async () => { await withClient(databaseUrl, async (c) => { await c.query('DROP TRIGGER no_line_delete ON log_lines') }) })
+  t.teardown(async () => { await withClient(databaseUrl, async (c) => { await c.query('DROP TRIGGER no_line_delete ON log_blocks') }) })
   const before = await runs()
-  const rowsBefore = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM log_lines')).rows[0]?.n))
+  const rowsBefore = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT sum(line_count) AS n FROM log_blocks')).rows[0]?.n))
 
   nowMs = T0 + 10 * DAY
   // Two replicas' upkeep at once: each day is dropped by one of them and counted once.
@@ -83,7 +83,7 @@ t.test('a day past LOG_RETENTION_DAYS is dropped whole, once, with its runs\' co
   t.equal(gone, null, 'the relation itself, not only its rows')
   t.ok(left.includes(partitionOf(d(15))), 'a day inside retention stays')
   for (let i = 0; i <= 3; i++) t.ok(left.includes(partitionOf(nowMs + i * DAY)), `made ahead from the new day: ${partitionOf(nowMs + i * DAY)}`)
-  const rowsAfter = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM log_lines')).rows[0]?.n))
+  const rowsAfter = await withClient(databaseUrl, async (c) => Number((await c.query<{ n: string }>('SELECT sum(line_count) AS n FROM log_blocks')).rows[0]?.n))
   t.equal(rowsAfter, rowsBefore - 5, 'the five lines of the two days went with them')
 
   const after = await runs()
@@ -108,4 +108,36 @@ t.test('LOG_RETENTION_DAYS=0 keeps every partition', async (t) => {
   t.same(dropped, [])
   const after = await partitions()
   t.ok(before.every((name) => after.includes(name)), 'nothing dropped, whatever the clock says')
+})
+
+t.test('LOG_RETENTION_DAYS_BY_GROUP: a group kept shorter loses whole blocks of its expired days; one kept longer keeps its partitions', async (t) => {
+  const now = T0
+  const { app: grouped, config: groupedConfig, databaseUrl: url } = await buildTestApp(t, {
+    now: () => fromMillis(now),
+    env: { LOG_RETENTION_DAYS: '30', LOG_RETENTION_DAYS_BY_GROUP: 'short=5,long=365', PARTITIONS_AHEAD_DAYS: '1' }
+  })
+  const write = async (group: string, id: string, lines: Array<[number, string]>): Promise<number> => (await grouped.inject({
+    method: 'POST',
+    url: `/v2/lm/deployments/${id}/logs`,
+    headers: await authHeaders({}, group),
+    payload: lines.map(([ms, msg]) => ({ timestamp: new Date(ms).toISOString(), msg }))
+  })).statusCode
+  t.equal(await write('short', 'short-run', [[d(10), 'too old for short']]), 400, 'a short-kept group refuses lines past its own retention')
+  t.equal(await write('long', 'long-run', [[d(100), 'old but kept']]), 200, 'a long-kept group takes lines past LOG_RETENTION_DAYS')
+  t.equal(await write('short', 'short-run', [[d(4), 'short kept'], [d(1), 'short recent']]), 200)
+  t.equal(await write('default', 'default-run', [[d(20), 'default kept']]), 200)
+
+  const read = async (group: string, id: string): Promise<string[]> => (await grouped.inject({
+    url: `/v2/lm/deployments/${id}/logs?start=${new Date(T0 - 200 * DAY).toISOString()}&end=${new Date(T0 + DAY).toISOString()}`, headers: await authHeaders({}, group)
+  })).json<{ data: { result: Array<{ msg: string }> } }>().data.result.map((l) => l.msg)
+  // Three days on: short's line of day -4 is now 7 days old, past its 5.
+  const later = T0 + 3 * DAY
+  const { dropped, groupLines } = await grouped.partitions.maintain(later, groupedConfig.partitionsAheadDays, groupedConfig.retentionDays, groupedConfig.retentionDaysByGroup)
+  t.equal(groupLines, 1, 'one line of the short-kept group went, with its block')
+  t.same(dropped, [], 'no partition goes while a group keeps its days for a year')
+  t.same(await read('short', 'short-run'), ['short recent'])
+  t.same(await read('long', 'long-run'), ['old but kept'])
+  t.same(await read('default', 'default-run'), ['default kept'])
+  const { rows } = await withClient(url, async (c) => await c.query<{ line_count: string }>("SELECT line_count FROM runs WHERE run_id = 'short-run'"))
+  t.equal(rows[0]?.line_count, '1', 'the run counts what it has left')
 })

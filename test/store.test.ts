@@ -3,7 +3,8 @@
 import pg from 'pg'
 import t from 'tap'
 import type { LogRange } from '../src/logs/model.js'
-import { readStatement } from '../src/store/log-store.js'
+import { rangeBounds } from '../src/store/block-read.js'
+import { blockPage } from '../src/store/block-statements.js'
 import { migrate } from '../src/store/migrate.js'
 import { fromMillis, NS_PER_MS } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
@@ -13,7 +14,7 @@ const DAY = 86_400_000
 const NOW = Date.parse('2026-06-15T12:00:00Z')
 const clock = (): bigint => fromMillis(NOW)
 
-interface PlanNode { 'Node Type': string, 'Index Name'?: string, 'Scan Direction'?: string, 'Actual Rows'?: number, Plans?: PlanNode[] }
+interface PlanNode { 'Node Type': string, 'Index Name'?: string, 'Relation Name'?: string, 'Scan Direction'?: string, 'Actual Rows'?: number, Plans?: PlanNode[] }
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)]
 
 async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -27,7 +28,7 @@ async function post (app: Awaited<ReturnType<typeof buildTestApp>>['app'], id: s
   if (res.statusCode !== 200) throw new Error(res.body)
 }
 
-t.test('the first N lines of a run in a range come from an ordered primary-key walk, in both orders, with no sort', async (t) => {
+t.test('the blocks of a run in a range come from an ordered index walk, in both orders, with no sort', async (t) => {
   const { app, databaseUrl } = await buildTestApp(t, { now: clock })
   // 3 runs, 6,000 lines each, over two days (two partitions), as written by the service.
   for (const run of ['run-a', 'run-b', 'run-c']) {
@@ -46,27 +47,32 @@ t.test('the first N lines of a run in a range come from an ordered primary-key w
       top: 1000,
       order
     }
-    const { text, values } = readStatement(range)
+    const { lower, upper } = rangeBounds(range)
+    const { text, values } = blockPage({ run: range.run, order, lower, upper, limit: 2 })
     const plan = await withClient(databaseUrl, async (c) =>
       (await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows[0]?.['QUERY PLAN'][0]?.Plan)
     const all = nodes(plan as PlanNode)
     t.notOk(all.some((n) => /Sort/.test(n['Node Type'])), `${order}: no sort node`)
     t.notOk(all.some((n) => /Bitmap/.test(n['Node Type'])), `${order}: no bitmap scan`)
-    const scans = all.filter((n) => n['Node Type'] === 'Index Scan')
-    t.ok(scans.length > 0 && scans.every((n) => /_pkey$/.test(n['Index Name'] ?? '')), `${order}: index scans of the primary key`)
+    // (runs is read once, by its primary key, for the run's block span.)
+    const scans = all.filter((n) => n['Node Type'] === 'Index Scan' && (n['Relation Name'] ?? '').startsWith('log_blocks'))
+    // asc walks the primary key (by first line), desc the index by last line, backwards.
+    t.ok(scans.length > 0 && scans.every((n) => (order === 'asc' ? /_pkey$/ : /last/).test(n['Index Name'] ?? '')), `${order}: index scans of the ${order === 'asc' ? 'primary key' : 'last-line index'}`)
     t.ok(scans.every((n) => n['Scan Direction'] === (order === 'asc' ? 'Forward' : 'Backward')), `${order}: scan direction`)
-    t.equal(plan?.['Actual Rows'], 1000, `${order}: stops after $top rows`)
+    t.equal(plan?.['Actual Rows'], 2, `${order}: stops after the page's blocks`)
+    const lines = await app.store.read(range)
+    t.equal(lines.length, 1000, `${order}: $top lines`)
   }
 })
 
 t.test('partitions are made ahead at start, and on demand for a line of any year', async (t) => {
   const { app, databaseUrl } = await buildTestApp(t, { now: clock, env: { LOG_RETENTION_DAYS: '0', PARTITIONS_AHEAD_DAYS: '2' } })
   const partitions = async (): Promise<string[]> => await withClient(databaseUrl, async (c) => (await c.query<{ relname: string }>(
-    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_lines'::regclass ORDER BY 1")).rows.map((r) => r.relname))
-  t.same(await partitions(), ['log_lines_20260615', 'log_lines_20260616', 'log_lines_20260617'])
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_blocks'::regclass ORDER BY 1")).rows.map((r) => r.relname))
+  t.same(await partitions(), ['log_blocks_20260615', 'log_blocks_20260616', 'log_blocks_20260617'])
   await post(app, 'old-run', [{ timestamp: '1999-12-31T23:59:59.999999999-01:00', msg: 'old' }, { timestamp: '1850-03-01T00:00:00Z', msg: 'older' }])
-  t.ok((await partitions()).includes('log_lines_20000101'))
-  t.ok((await partitions()).includes('log_lines_18500301'))
+  t.ok((await partitions()).includes('log_blocks_20000101'))
+  t.ok((await partitions()).includes('log_blocks_18500301'))
   const res = await app.inject({ url: '/v2/lm/deployments/old-run/logs?start=1800-01-01T00:00:00Z', headers: await authHeaders() })
   t.same(res.json().data.result.map((l: { timestamp: string }) => l.timestamp), ['1850-03-01T00:00:00.000+00:00', '2000-01-01T00:59:59.999999999+00:00'])
 })

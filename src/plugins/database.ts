@@ -48,8 +48,9 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
 
   const maintain = async (): Promise<void> => {
     const nowMs = Number(opts.now() / NS_PER_MS)
-    const { dropped } = await partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays)
+    const { dropped, groupLines } = await partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays, config.retentionDaysByGroup)
     if (dropped.length > 0) app.log.info({ dropped }, 'dropped partitions past retention')
+    if (groupLines > 0) app.log.info({ lines: groupLines }, 'dropped blocks past their resource group\'s retention')
     const expiredBefore = toStoredParts(opts.now() - BigInt(config.idempotencyTtlHours) * 3600n * NS_PER_SECOND).ts
     const expiredKeys = await store.expireIdempotencyKeys(expiredBefore)
     if (expiredKeys > 0) app.log.info({ expiredKeys }, 'forgot expired idempotency keys')

@@ -7,6 +7,8 @@ import type { RunKind } from '../logs/model.js'
 import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
 import { insertRecipients, type Recipient } from './export-notifications.js'
 import { runConditionsSql } from './run-conditions.js'
+import { readRange } from './block-read.js'
+import { compare, storedPosition } from './block-position.js'
 import { inTransaction } from './transaction.js'
 
 export type JobStatus = 'QUEUED' | 'BUILDING' | 'READY' | 'FAILED' | 'EXPIRED'
@@ -110,26 +112,17 @@ export const toRow = (r: DbRow): ExportRow => ({
   archiveSha256: r.archive_sha256
 })
 
-// The runs of a group with lines in [start, end), each with its first line in range (a walk of the
-// primary key that stops at one row). runs' first/last bounds only narrow the candidates. Conditions on
-// labels, ids and run times (parameters from $9) are ANDed in.
-const matchRuns = (conditions: string[]): string => `
-SELECT r.run_kind, r.run_id, f.ts, f.ts_ns, r.labels
-FROM runs r
-CROSS JOIN LATERAL (
-  SELECT l.ts, l.ts_ns FROM log_lines l
-  WHERE l.resource_group = r.resource_group AND l.run_kind = r.run_kind AND l.run_id = r.run_id
-    AND l.ts >= $2 AND l.ts <= $4 AND (l.ts, l.ts_ns) >= ($2, $3) AND (l.ts, l.ts_ns) < ($4, $5)
-  ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1
-) f
+// The candidate runs of a group for [start, end): runs' first/last bounds narrow them; each one's first line
+// in range is then looked up in its blocks (a run may have no line in a gap of its span). Conditions on
+// labels, ids and run times (parameters from $8) are ANDed in.
+const candidateRuns = (conditions: string[]): string => `
+SELECT r.run_kind, r.run_id, r.labels FROM runs r
 WHERE r.resource_group = $1
   AND (($6::text[] IS NULL AND $7::text[] IS NULL)
        OR (r.run_kind = 'deployment' AND r.run_id = ANY($6::text[]))
        OR (r.run_kind = 'execution' AND r.run_id = ANY($7::text[])))
   AND (r.last_ts, r.last_ns) >= ($2, $3) AND (r.first_ts, r.first_ns) < ($4, $5)
-  ${conditions.map((c) => `AND ${c}`).join('\n  ')}
-ORDER BY f.ts, f.ts_ns, r.run_kind, r.run_id
-LIMIT $8`
+  ${conditions.map((c) => `AND ${c}`).join('\n  ')}`
 
 const DAY_MS = 86_400_000
 
@@ -156,10 +149,19 @@ export class ExportJobs {
       }
       const start = toStoredParts(input.start)
       const end = toStoredParts(input.end)
-      const values: unknown[] = [input.group, start.ts, start.nanos, end.ts, end.nanos,
-        input.filters.deploymentIds ?? null, input.filters.executionIds ?? null, input.maxRuns + 1]
+      const values: unknown[] = [input.group, start.ts, start.nanos, end.ts, end.nanos, input.filters.deploymentIds ?? null, input.filters.executionIds ?? null]
       const conditions = runConditionsSql(input.filters, (value) => { values.push(value); return `$${values.length}` })
-      const { rows: matched } = await client.query<[RunKind, string, string, number, Labels]>({ text: matchRuns(conditions), rowMode: 'array', values })
+      const { rows: candidates } = await client.query<[RunKind, string, Labels]>({ text: candidateRuns(conditions), rowMode: 'array', values })
+      type Matched = [RunKind, string, string, number, Labels]
+      const matched: Matched[] = []
+      for (const [kind, id, labels] of candidates) {
+        const [first] = await readRange(client, { run: { group: input.group, kind, id }, start: input.start, end: input.end, top: 1, order: 'asc' }, 1)
+        if (first !== undefined) matched.push([kind, id, first[0], first[1], labels])
+      }
+      const byFirstLine = (a: Matched, b: Matched): number =>
+        compare(storedPosition({ ts: a[2], nanos: a[3], seq: '0' }), storedPosition({ ts: b[2], nanos: b[3], seq: '0' })) ||
+        (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
+      matched.sort(byFirstLine)
       if (matched.length > input.maxRuns) return { kind: 'too-many-runs', limit: input.maxRuns }
       const runs: MatchedRun[] = matched.map(([kind, id, ts, ns, labels]) => ({ kind, id, firstTs: formatStored(ts, ns), labels }))
       const { rows } = await client.query<DbRow>(`INSERT INTO exports

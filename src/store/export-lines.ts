@@ -1,16 +1,13 @@
-// The export's cursor over the store: a keyset walk of one run's lines in [start, end), oldest first, with
-// the read path's own statements (read-statements.ts), a batch per query, so memory holds one batch
-// however many lines a run has.
-import type pg from 'pg'
+// The export's cursor over the store: one run's lines in [start, end), oldest first, read as the read path
+// reads them (block-read.ts), a batch per query, so memory holds one batch however many lines a run has.
 import type { LogRange, RunKey } from '../logs/model.js'
 import type { Instant } from '../time.js'
-import type { StoredRow } from './log-store.js'
-import { readStatement } from './read-statements.js'
+import { readRange, type Db, type StoredRow } from './block-read.js'
 
-export async function * exportLines (pool: pg.Pool, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
+export async function * exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
   let range: LogRange = { run, start, end, top: batchSize, order: 'asc' }
   for (;;) {
-    const { rows } = await pool.query<StoredRow>({ ...readStatement(range), rowMode: 'array' })
+    const rows = await readRange(db, range, batchSize)
     if (rows.length === 0) return
     yield rows
     if (rows.length < batchSize) return

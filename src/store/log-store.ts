@@ -1,23 +1,22 @@
 // All SQL for runs and their lines. Ingest is one transaction per batch, which may span many runs: the
 // idempotency key is claimed first, then the run rows are locked in one fixed order (so concurrent batches
 // cannot deadlock) and ingestion sequences of a run are handed out in commit order; the lines go in
-// through one COPY, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
-import { pipeline } from 'node:stream/promises'
-import { Readable } from 'node:stream'
+// in compressed blocks (block-build.ts, built and compressed before the transaction, seqs relative to the
+// batch) through one INSERT, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
 import type pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
 import type { Labels } from '../logs/labels.js'
-import type { LogBatch, LogLine, LogRange, RunKey, RunKind } from '../logs/model.js'
+import type { LogBatch, LogRange, RunKey, RunKind } from '../logs/model.js'
 import type { Instant } from '../time.js'
+import { batchLines, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { readNewLines, readRange, type StoredRow } from './block-read.js'
+import { INSERT_BLOCKS } from './block-statements.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
-import { newLinesStatement, readStatement } from './read-statements.js'
 import { mergeShipperLabels } from './run-labels.js'
 import { inTransaction } from './transaction.js'
 
-// Exported so tests can EXPLAIN the read queries.
-export { readStatement } from './read-statements.js'
+export type { StoredRow } from './block-read.js'
 
 /** One run's validated lines within a batch. */
 export interface RunLines {
@@ -28,8 +27,8 @@ export interface RunLines {
 }
 
 const UPSERT_RUN = `
-INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::interval)
 ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   first_ts = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ts ELSE r.first_ts END,
   first_ns = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ns ELSE r.first_ns END,
@@ -37,47 +36,9 @@ ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   last_ns = CASE WHEN (EXCLUDED.last_ts, EXCLUDED.last_ns) > (r.last_ts, r.last_ns) THEN EXCLUDED.last_ns ELSE r.last_ns END,
   line_count = r.line_count + EXCLUDED.line_count,
   next_seq = r.next_seq + EXCLUDED.line_count,
+  block_span = GREATEST(r.block_span, EXCLUDED.block_span),
   updated_at = now()
 RETURNING r.next_seq - $8 AS base_seq`
-
-const COPY_LINES = 'COPY log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg) FROM STDIN'
-
-/** A stored line as Postgres returns it: [ts text (UTC), nanoseconds, container, pod, stream, msg, seq]. */
-export type StoredRow = [string, number, string, string, string, string, string]
-
-// COPY text format: backslash, newline, carriage return and tab are escaped (NUL is refused earlier).
-const COPY_SPECIAL = /[\\\n\r\t]/g
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-const copyText = (value: string): string => value.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c] ?? c)
-
-/** copyText of labels, which repeat from line to line: the last value's text is kept. */
-function labelText (): (value: string) => string {
-  let raw = ''
-  let text = ''
-  return (value) => {
-    if (value !== raw) { raw = value; text = copyText(value) }
-    return text
-  }
-}
-
-export function * copyRows (runs: RunLines[], baseSeqs: bigint[]): Generator<string> {
-  let chunk = ''
-  const [container, pod, stream] = [labelText(), labelText(), labelText()]
-  for (let r = 0; r < runs.length; r++) {
-    const { run, batch: { lines } } = runs[r] as RunLines
-    const prefix = `${copyText(run.group)}\t${run.kind}\t${copyText(run.id)}\t`
-    const baseSeq = baseSeqs[r] as bigint
-    // Sequence numbers as plain numbers while they are exact (always, short of 2^53 lines in one run).
-    const base = baseSeq + BigInt(lines.length) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(baseSeq) : undefined
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i] as LogLine
-      const seq = base === undefined ? baseSeq + BigInt(i) : base + i
-      chunk += `${prefix}${l.ts}\t${l.nanos}\t${seq}\t${container(l.container)}\t${pod(l.pod)}\t${stream(l.stream)}\t${copyText(l.msg)}\n`
-      if (chunk.length >= 65536) { yield chunk; chunk = '' }
-    }
-  }
-  if (chunk !== '') yield chunk
-}
 
 const compareRuns = (a: RunLines, b: RunLines): number => {
   const x = a.run
@@ -132,14 +93,15 @@ export class LogStore {
       for (const [day, n] of batch.days) days.set(day, (days.get(day) ?? 0) + n)
     }
     await this.partitions.ensure(days.keys())
+    const blocks = await Promise.all(sorted.map(async ({ batch }) => await buildBlocks(batchLines(batch.lines))))
     let earlier: EarlierAnswer | null
     try {
-      earlier = await this.ingestOnce(sorted, claim)
+      earlier = await this.ingestOnce(sorted, blocks, claim)
     } catch (err) {
       if (!isMissingPartition(err)) throw err
       this.partitions.forget() // another replica's retention dropped one we knew of
       await this.partitions.ensure(days.keys())
-      earlier = await this.ingestOnce(sorted, claim)
+      earlier = await this.ingestOnce(sorted, blocks, claim)
     }
     if (earlier === null) {
       this.partitions.noteWritten(days)
@@ -149,23 +111,26 @@ export class LogStore {
   }
 
   /** `runs` sorted by run key: every transaction locks run rows in that order. */
-  private async ingestOnce (runs: RunLines[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
+  private async ingestOnce (runs: RunLines[], blocks: BuiltBlock[][], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
     return await inTransaction(this.pool, async (client) => {
       if (claim !== undefined) {
         const earlier = await claimIdempotencyKey(client, claim)
         if (earlier !== null) return earlier
       }
       const baseSeqs: bigint[] = []
-      for (const { run, batch } of runs) {
-        const { rows } = await client.query<{ base_seq: string }>({
+      const rows = new BlockRows()
+      for (const [r, { run, batch }] of runs.entries()) {
+        const { rows: upserted } = await client.query<{ base_seq: string }>({
           name: 'upsert-run',
           text: UPSERT_RUN,
-          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length]
+          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length, blockSpan(blocks[r] ?? [])]
         })
-        baseSeqs.push(BigInt(rows[0]?.base_seq ?? '0'))
+        const base = BigInt(upserted[0]?.base_seq ?? '0')
+        baseSeqs.push(base)
+        for (const b of blocks[r] ?? []) rows.add(run, Number(base), b)
       }
       await mergeShipperLabels(client, runs)
-      if (runs.length > 0) await pipeline(Readable.from(copyRows(runs, baseSeqs)), client.query(copyFrom(COPY_LINES)))
+      if (rows.size > 0) await client.query({ name: 'insert-blocks', text: INSERT_BLOCKS, values: rows.columns })
       // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
       const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, batch.first.instant))
       if (notifications.length > 0) await client.query({ name: 'notify-lines', text: NOTIFY_LINES, values: [notifications] })
@@ -184,17 +149,17 @@ export class LogStore {
    * given). The route asks for one more line than it sends, to know whether more remain.
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
-    const result = await this.readPool.query<StoredRow>({ ...readStatement(range, limit, beforeSeq), rowMode: 'array' })
+    const rows = await readRange(this.readPool, range, limit, beforeSeq)
     // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
-    this.lineCounts.served[range.run.kind] += Math.min(result.rows.length, range.top)
-    return result.rows
+    this.lineCounts.served[range.run.kind] += Math.min(rows.length, range.top)
+    return rows
   }
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
-    const result = await this.readPool.query<StoredRow>({ ...newLinesStatement(range, fromSeq, toSeq, limit, since), rowMode: 'array' })
-    this.lineCounts.served[range.run.kind] += result.rows.length
-    return result.rows
+    const rows = await readNewLines(this.readPool, range, fromSeq, toSeq, limit, since)
+    this.lineCounts.served[range.run.kind] += rows.length
+    return rows
   }
 
   /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */

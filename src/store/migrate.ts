@@ -1,7 +1,10 @@
-// Applies migrations/*.sql with postgrator. A session advisory lock lets several replicas start at once.
+// Applies migrations/*.sql with postgrator, then turns lines of the row store (release 0.1) into blocks
+// (legacy-lines.ts). A session advisory lock lets several replicas start at once.
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import Postgrator from 'postgrator'
+import { upgradeLegacyLines } from './legacy-lines.js'
+import { createPool } from './pool.js'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations/*.sql', import.meta.url))
 const LOCK_KEY = 7_201_446_108 // arbitrary, constant: "run-logs migrations"
@@ -20,6 +23,12 @@ export async function migrate (connectionString: string): Promise<string[]> {
       execQuery: async (query) => await client.query(query)
     })
     const applied = await postgrator.migrate()
+    const pool = createPool(connectionString, 1)
+    try {
+      await upgradeLegacyLines(pool)
+    } finally {
+      await pool.end()
+    }
     return applied.map((m) => m.filename)
   } finally {
     await client.end() // ends the session, releasing the lock

@@ -1,10 +1,11 @@
-// Daily partitions of log_lines: made ahead and on demand (a line of any year in bounds finds one),
+// Daily partitions of log_blocks (a block never spans two days): made ahead and on demand (a line of any year in bounds finds one),
 // analyzed while they fill, dropped whole after retention.
 import type pg from 'pg'
+import { dropGroupBlocks, partitionRetentionDays } from './group-retention.js'
 import { inTransaction } from './transaction.js'
 
 const DAY_MS = 86_400_000
-const PARTITION_NAME = /^log_lines_(\d{4})(\d{2})(\d{2})$/
+const PARTITION_NAME = /^log_blocks_(\d{4})(\d{2})(\d{2})$/
 // A partition is analyzed once this process's writes to it reach this many lines, then each time they
 // double. Without statistics the planner takes a freshly filled partition for empty and sorts a whole
 // run instead of walking the index (PERFORMANCE-NOTES: 5.8 ms instead of 0.29 ms); autovacuum comes later.
@@ -23,7 +24,7 @@ export class Partitions {
   async ensure (days: Iterable<string>): Promise<void> {
     for (const day of days) {
       if (this.known.has(day)) continue
-      await this.pool.query('SELECT log_lines_ensure_partition($1::date)', [day])
+      await this.pool.query('SELECT log_blocks_ensure_partition($1::date)', [day])
       this.known.add(day)
     }
   }
@@ -53,12 +54,17 @@ export class Partitions {
     this.known.clear()
   }
 
-  /** Makes today's and the next days' partitions and drops those past retention. */
-  async maintain (nowMs: number, aheadDays: number, retentionDays: number): Promise<{ dropped: string[] }> {
+  /**
+   * Makes today's and the next days' partitions, deletes the blocks of groups kept for less time than the
+   * partitions (`byGroup`, group-retention.ts), and drops the partitions past the longest retention.
+   */
+  async maintain (nowMs: number, aheadDays: number, retentionDays: number, byGroup: ReadonlyMap<string, number> = new Map()): Promise<{ dropped: string[], groupLines: number }> {
     const days = Array.from({ length: aheadDays + 1 }, (_, i) => utcDay(nowMs + i * DAY_MS))
     await this.ensure(days)
-    const dropped = retentionDays > 0 ? await this.dropBefore(utcDay(nowMs - retentionDays * DAY_MS)) : []
-    return { dropped }
+    const groupLines = byGroup.size > 0 || retentionDays > 0 ? await dropGroupBlocks(this.pool, nowMs, retentionDays, byGroup) : 0
+    const partitionDays = partitionRetentionDays(retentionDays, byGroup)
+    const dropped = partitionDays > 0 ? await this.dropBefore(utcDay(nowMs - partitionDays * DAY_MS)) : []
+    return { dropped, groupLines }
   }
 
   /**
@@ -68,7 +74,7 @@ export class Partitions {
   async dropBefore (cutoffDay: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'log_lines'::regclass`)
+        WHERE i.inhparent = 'log_blocks'::regclass`)
     const expired = rows.map(({ name }) => PARTITION_NAME.exec(name))
       .filter((m) => m !== null)
       .map((m) => `${m[1]}-${m[2]}-${m[3]}`)
@@ -87,26 +93,22 @@ export class Partitions {
   private async dropPartition (day: string): Promise<boolean> {
     const name = partitionName(day)
     return await inTransaction(this.pool, async (client) => {
-      // The drop locks log_lines itself for an instant, once the queries on it have ended: waiting longer
+      // The drop locks log_blocks itself for an instant, once the queries on it have ended: waiting longer
       // would queue every read and write behind it, so it gives up and the next upkeep tries again.
       await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'`)
       // One replica at a time (another one may have dropped it meanwhile).
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('log_lines_retention'))")
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('log_blocks_retention'))")
       const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [name])
       if (rows[0]?.exists !== true) return false
       // No line can arrive in a day past retention (ingest refuses them); the lock makes sure while counting.
       await client.query(`LOCK TABLE ${name} IN SHARE MODE`)
-      await client.query(`CREATE TEMP TABLE expired_runs ON COMMIT DROP AS
-        SELECT resource_group, run_kind, run_id, count(*) AS lines FROM ${name} GROUP BY 1, 2, 3`)
-      const end = nextDay(day)
-      // A run with no line after this day is forgotten (404); the others lose this day's lines and start
-      // at their first line left. Each is one walk of the primary key.
-      await client.query(`DELETE FROM runs r USING expired_runs e
-        WHERE ${SAME_RUN('r', 'e')} AND NOT EXISTS (SELECT 1 FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1)`, [end])
-      await client.query(`UPDATE runs r SET line_count = r.line_count - e.lines, first_ts = f.ts, first_ns = f.ts_ns, updated_at = now()
-        FROM expired_runs e CROSS JOIN LATERAL (SELECT l.ts, l.ts_ns FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1
-                                                ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1) f
-        WHERE ${SAME_RUN('r', 'e')}`, [end])
+      const { rows: expired } = await client.query<[string, string, string, string]>({
+        text: `SELECT resource_group, run_kind::text, run_id, sum(line_count)::text FROM ${name} GROUP BY 1, 2, 3`, rowMode: 'array'
+      })
+      // A run with no block after this day is forgotten (404); the others lose this day's lines and start
+      // at their first line left (the first line of their earliest block). Run keys come as arrays, not a
+      // temporary table, so the statements stay plain where the tables are distributed.
+      await forgetExpired(client, expired, nextDay(day))
       await client.query(`DROP TABLE ${name}`)
       return true
     })
@@ -114,10 +116,23 @@ export class Partitions {
 }
 
 const DROP_LOCK_TIMEOUT = '5s'
+const EXPIRED = 'unnest($1::text[], $2::run_kind[], $3::text[], $4::bigint[]) AS e (resource_group, run_kind, run_id, lines)'
 const SAME_RUN = (a: string, b: string): string =>
   `${a}.resource_group = ${b}.resource_group AND ${a}.run_kind = ${b}.run_kind AND ${a}.run_id = ${b}.run_id`
+
+/** Runs lose the lines of expired blocks (`expired`: run key and lines, as text): forgotten, or their first line moved. */
+export async function forgetExpired (client: pg.PoolClient, expired: Array<[string, string, string, string]>, end: string): Promise<void> {
+  if (expired.length === 0) return
+  const values = [0, 1, 2, 3].map((i) => expired.map((row) => row[i])) as unknown[]
+  await client.query(`DELETE FROM runs r USING ${EXPIRED}
+    WHERE ${SAME_RUN('r', 'e')} AND NOT EXISTS (SELECT 1 FROM log_blocks b WHERE ${SAME_RUN('b', 'e')} AND b.first_ts >= $5)`, [...values, end])
+  await client.query(`UPDATE runs r SET line_count = r.line_count - e.lines, first_ts = f.first_ts, first_ns = f.first_ns, updated_at = now()
+    FROM ${EXPIRED} CROSS JOIN LATERAL (SELECT b.first_ts, b.first_ns FROM log_blocks b WHERE ${SAME_RUN('b', 'e')} AND b.first_ts >= $5
+                                        ORDER BY b.first_ts, b.first_ns, b.first_seq LIMIT 1) f
+    WHERE ${SAME_RUN('r', 'e')}`, [...values, end])
+}
 const nextDay = (day: string): string => `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)}T00:00:00Z`
 
 export function partitionName (day: string): string {
-  return `log_lines_${day.replaceAll('-', '')}`
+  return `log_blocks_${day.replaceAll('-', '')}`
 }

@@ -1,6 +1,8 @@
 // A fresh, migrated database for one test file, dropped when the file's tests end.
 import { randomBytes } from 'node:crypto'
+import { decompress } from '@mongodb-js/zstd'
 import pg from 'pg'
+import { DecodedBlock } from '../../src/store/block-codec.js'
 import { migrate } from '../../src/store/migrate.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
@@ -37,8 +39,26 @@ export async function countStored (databaseUrl: string): Promise<{ runs: number,
   await client.connect()
   try {
     const { rows } = await client.query<{ runs: number, lines: number }>(
-      'SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM log_lines)::int AS lines')
+      'SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT coalesce(sum(line_count), 0) FROM log_blocks)::int AS lines')
     return rows[0] as { runs: number, lines: number }
+  } finally {
+    await client.end()
+  }
+}
+
+/** Every stored message (of one run when given), decoded from the blocks as the service reads them. */
+export async function storedMessages (databaseUrl: string, runId?: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ payload: Buffer, min_seq: string }>(
+      'SELECT payload, min_seq FROM log_blocks WHERE $1::text IS NULL OR run_id = $1', [runId ?? null])
+    const messages: string[] = []
+    for (const r of rows) {
+      const block = new DecodedBlock(await decompress(r.payload), Number(r.min_seq))
+      for (let i = 0; i < block.n; i++) messages.push(block.msg(i))
+    }
+    return messages
   } finally {
     await client.end()
   }

@@ -2,7 +2,7 @@
 // (tenancy) and the idempotency key.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { mayActIn } from '../../auth/tokens.js'
-import type { Config } from '../../config.js'
+import { retentionDaysOf, type Config } from '../../config.js'
 import { hashKey } from '../../ingest/idempotency.js'
 import { rawBodyOf } from '../../ingest/raw-body.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
@@ -16,7 +16,7 @@ export function batchStart (app: FastifyInstance, config: Config) {
     const principal = request.principal
     return {
       body,
-      limits: ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes),
+      limits: ingestLimits(app.now(), retentionDaysOf(config, request.resourceGroup), config.maxFutureSkewSeconds, config.lineMaxBytes),
       mapper: new RunMapper(config.collector, request.resourceGroup, (group) => principal !== null && mayActIn(principal, group)),
       key: dedupe === 'body' && request.headers['idempotency-key'] === undefined ? hashKey(body) : undefined
     }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Config } from '../../config.js'
+import { retentionDaysOf, type Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { storeOnce } from '../../ingest/idempotency.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
@@ -39,7 +39,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
-      const limits = ingestLimits(app.now(), config.retentionDays, config.maxFutureSkewSeconds, config.lineMaxBytes)
+      const limits = ingestLimits(app.now(), retentionDaysOf(config, run.group), config.maxFutureSkewSeconds, config.lineMaxBytes)
       const body = rawBodyOf(request)
       const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'lines')
       const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : linesOf(parseJsonBody(body, budget, LINE_ITEMS))

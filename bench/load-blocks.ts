@@ -1,0 +1,75 @@
+// The scale data set into the block store: the generator's COPY text (the same text the row store is loaded
+// from, in the same run) is cut into each run's lines of the day, and when a day is complete its runs'
+// lines become full blocks (block-build.ts), inserted as ingest inserts them. The same text, as NDJSON
+// with its labels, is compressed with zstd -3 in 4 MiB chunks: the disk target's yardstick.
+import { compress } from '@mongodb-js/zstd'
+import pg from 'pg'
+import { BlockRows, buildBlocks } from '../src/store/block-build.js'
+import type { BlockLine } from '../src/store/block-codec.js'
+import { storedPosition } from '../src/store/block-position.js'
+import { INSERT_BLOCKS } from '../src/store/block-statements.js'
+import type { RunKind } from '../src/logs/model.js'
+import type { DaySink } from './dataset.js'
+
+const NDJSON_CHUNK = 4 << 20
+
+export class BlockLoader implements DaySink {
+  private readonly days = new Map<number, Map<string, BlockLine[]>>()
+  private ndjson = ''
+  private zstdBytes = 0
+  lines = 0
+  private inserts: Promise<void> = Promise.resolve()
+
+  constructor (private readonly client: pg.Client) {}
+
+  write (day: number, text: string): void {
+    let runs = this.days.get(day)
+    if (runs === undefined) this.days.set(day, runs = new Map())
+    for (const row of text.split('\n')) {
+      if (row === '') continue
+      const [group, kind, id, ts, ns, seq, container, pod, stream, msg] = row.split('\t') as [string, string, string, string, string, string, string, string, string, string]
+      const key = `${group}\t${kind}\t${id}`
+      let lines = runs.get(key)
+      if (lines === undefined) runs.set(key, lines = [])
+      const p = storedPosition({ ts, nanos: Number(ns), seq })
+      lines.push({ day: p.day, t: p.t, seq: p.seq, container, pod, stream, msg })
+      this.ndjson += `{"group":"${group}","kind":"${kind}","id":"${id}","timestamp":"${ts}","ns":${ns},"container":"${container}","pod":"${pod}","stream":"${stream}","msg":${JSON.stringify(msg)}}\n`
+      this.lines++
+    }
+    if (this.ndjson.length >= NDJSON_CHUNK) this.flushNdjson()
+  }
+
+  private flushNdjson (): void {
+    const text = this.ndjson
+    this.ndjson = ''
+    this.inserts = this.inserts.then(async () => { this.zstdBytes += (await compress(Buffer.from(text), 3)).length })
+  }
+
+  complete (day: number): void {
+    const runs = this.days.get(day) ?? new Map<string, BlockLine[]>()
+    this.days.delete(day)
+    this.inserts = this.inserts.then(async () => {
+      let out = new BlockRows()
+      const flush = async (): Promise<void> => {
+        if (out.size > 0) await this.client.query({ text: INSERT_BLOCKS, values: out.columns })
+        out = new BlockRows()
+      }
+      for (const [key, lines] of runs) {
+        const [group, kind, id] = key.split('\t') as [string, RunKind, string]
+        const first = lines[0]
+        if (first === undefined) continue
+        await this.client.query('SELECT log_blocks_ensure_partition($1::date)', [new Date(first.day * 86_400_000).toISOString().slice(0, 10)])
+        for (const b of await buildBlocks(lines)) out.add({ group, kind, id }, 0, b)
+        if (out.size >= 64) await flush()
+      }
+      await flush()
+    })
+  }
+
+  /** Waits for every insert; resolves to zstd -3 bytes of the lines as NDJSON. */
+  async finish (): Promise<number> {
+    this.flushNdjson()
+    await this.inserts
+    return this.zstdBytes
+  }
+}

@@ -1,0 +1,94 @@
+// Lines into blocks: sorted by (day, t, seq), cut at each UTC day and at BLOCK_LINES lines or BLOCK_BYTES of
+// messages, each block's columns encoded and compressed with zstd (docs/performance.md: the codec and the
+// sizes measured), with its trigram filter.
+import { compress } from '@mongodb-js/zstd'
+import type { LogLine, RunKey } from '../logs/model.js'
+import { encodeColumns, type BlockLine } from './block-codec.js'
+import { buildFilter } from './block-filter.js'
+import { instantPosition, sqlPosition, type Position } from './block-position.js'
+
+export const BLOCK_LINES = 2048
+export const BLOCK_BYTES = 1 << 20
+const ZSTD_LEVEL = 3
+
+export interface BuiltBlock {
+  first: Position
+  last: Position
+  minSeq: number
+  maxSeq: number
+  count: number
+  filter: Buffer
+  payload: Buffer
+}
+
+const order = (a: BlockLine, b: BlockLine): number => a.day - b.day || a.t - b.t || a.seq - b.seq
+
+/** A batch's lines of one run as block lines, seq = the line's index in the batch (ingest adds the run's base). */
+export function batchLines (lines: LogLine[]): BlockLine[] {
+  return lines.map((l, i) => {
+    const { day, t } = instantPosition(l.instant)
+    return { day, t, seq: i, pod: l.pod, container: l.container, stream: l.stream, msg: l.msg }
+  })
+}
+
+/** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop). */
+export async function buildBlocks (lines: BlockLine[]): Promise<BuiltBlock[]> {
+  lines.sort(order)
+  const jobs: Array<Promise<BuiltBlock>> = []
+  for (let i = 0; i < lines.length;) {
+    const day = (lines[i] as BlockLine).day
+    let j = i
+    let bytes = 0
+    while (j < lines.length && j - i < BLOCK_LINES && bytes < BLOCK_BYTES && (lines[j] as BlockLine).day === day) {
+      bytes += (lines[j] as BlockLine).msg.length
+      j++
+    }
+    jobs.push(buildBlock(lines.slice(i, j)))
+    i = j
+  }
+  return await Promise.all(jobs)
+}
+
+async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
+  let minSeq = Infinity
+  let maxSeq = -Infinity
+  for (const l of lines) { if (l.seq < minSeq) minSeq = l.seq; if (l.seq > maxSeq) maxSeq = l.seq }
+  const relative = lines.map((l) => ({ ...l, seq: l.seq - minSeq }))
+  const first = lines[0] as BlockLine
+  const last = lines[lines.length - 1] as BlockLine
+  return {
+    first: { day: first.day, t: first.t, seq: first.seq },
+    last: { day: last.day, t: last.t, seq: last.seq },
+    minSeq,
+    maxSeq,
+    count: lines.length,
+    filter: buildFilter(lines.map((l) => Buffer.from(l.msg, 'utf8'))),
+    payload: await compress(encodeColumns(relative), ZSTD_LEVEL)
+  }
+}
+
+/** The longest first-to-last time of the blocks, as an interval literal (runs.block_span), rounded up to the microsecond. */
+export function blockSpan (blocks: BuiltBlock[]): string {
+  let ns = 0
+  for (const b of blocks) ns = Math.max(ns, b.last.t - b.first.t)
+  return `${Math.ceil(ns / 1000)} microseconds`
+}
+
+/** Sets runs.block_span from the blocks themselves (after blocks were written other than by ingest). */
+export const REFRESH_BLOCK_SPANS = `UPDATE runs r SET block_span = s.span FROM (
+  SELECT resource_group, run_kind, run_id, max(last_ts - first_ts) + interval '1 microsecond' AS span FROM log_blocks GROUP BY 1, 2, 3) s
+  WHERE r.resource_group = s.resource_group AND r.run_kind = s.run_kind AND r.run_id = s.run_id AND r.block_span < s.span`
+
+/** The INSERT's parameter arrays for blocks of runs, each block's seqs shifted by its run's base. */
+export class BlockRows {
+  readonly columns: unknown[][] = Array.from({ length: 14 }, () => [])
+
+  add (run: RunKey, base: number, b: BuiltBlock): void {
+    const [fTs, fNs, fSeq] = sqlPosition({ ...b.first, seq: b.first.seq + base })
+    const [lTs, lNs, lSeq] = sqlPosition({ ...b.last, seq: b.last.seq + base })
+    const row = [run.group, run.kind, run.id, fTs, fNs, String(fSeq), lTs, lNs, String(lSeq), String(b.minSeq + base), String(b.maxSeq + base), b.count, b.filter, b.payload]
+    row.forEach((v, i) => (this.columns[i] as unknown[]).push(v))
+  }
+
+  get size (): number { return (this.columns[0] as unknown[]).length }
+}
