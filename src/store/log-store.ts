@@ -23,6 +23,8 @@ export interface RunLines {
   batch: LogBatch
 }
 
+// updated_at takes EXCLUDED's, the column default (now(), computed with the inserted row): Citus refuses any
+// function that is not IMMUTABLE in DO UPDATE SET on a distributed table (docs/scaling.md).
 const UPSERT_RUN = `
 INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
@@ -33,7 +35,7 @@ ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   last_ns = CASE WHEN (EXCLUDED.last_ts, EXCLUDED.last_ns) > (r.last_ts, r.last_ns) THEN EXCLUDED.last_ns ELSE r.last_ns END,
   line_count = r.line_count + EXCLUDED.line_count,
   next_seq = r.next_seq + EXCLUDED.line_count,
-  updated_at = now()
+  updated_at = EXCLUDED.updated_at
 RETURNING r.next_seq - $8 AS base_seq`
 
 const COPY_LINES = 'COPY log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg) FROM STDIN'
