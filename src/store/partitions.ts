@@ -96,15 +96,16 @@ export class Partitions {
       if (rows[0]?.exists !== true) return false
       // No line can arrive in a day past retention (ingest refuses them); the lock makes sure while counting.
       await client.query(`LOCK TABLE ${name} IN SHARE MODE`)
-      await client.query(`CREATE TEMP TABLE expired_runs ON COMMIT DROP AS
-        SELECT resource_group, run_kind, run_id, count(*) AS lines FROM ${name} GROUP BY 1, 2, 3`)
+      // The day's lines per run, read in each statement (no temporary table: Citus cannot join one with
+      // distributed tables; this subquery is co-located with runs and log_lines on the run key).
+      const expiredRuns = `(SELECT resource_group, run_kind, run_id, count(*) AS lines FROM ${name} GROUP BY 1, 2, 3)`
       const end = nextDay(day)
       // A run with no line after this day is forgotten (404); the others lose this day's lines and start
       // at their first line left. Each is one walk of the primary key.
-      await client.query(`DELETE FROM runs r USING expired_runs e
+      await client.query(`DELETE FROM runs r USING ${expiredRuns} e
         WHERE ${SAME_RUN('r', 'e')} AND NOT EXISTS (SELECT 1 FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1)`, [end])
       await client.query(`UPDATE runs r SET line_count = r.line_count - e.lines, first_ts = f.ts, first_ns = f.ts_ns, updated_at = now()
-        FROM expired_runs e CROSS JOIN LATERAL (SELECT l.ts, l.ts_ns FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1
+        FROM ${expiredRuns} e CROSS JOIN LATERAL (SELECT l.ts, l.ts_ns FROM log_lines l WHERE ${SAME_RUN('l', 'e')} AND l.ts >= $1
                                                 ORDER BY l.ts, l.ts_ns, l.seq LIMIT 1) f
         WHERE ${SAME_RUN('r', 'e')}`, [end])
       await client.query(`DROP TABLE ${name}`)
