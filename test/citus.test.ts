@@ -109,6 +109,20 @@ t.test('on Citus, every statement of ingest, reads and tails goes to one shard',
   await t.rejects(rows(url, 'SELECT count(*) FROM runs'), /multi-task query about to be executed/, 'a count of all runs is refused')
 })
 
+t.test('on Citus, a database that had rows before the extension keeps them: the start moves them into the shards', { skip: NEEDS_CITUS }, async (t) => {
+  const { app, databaseUrl: url } = await buildTestApp(t, { now: () => fromMillis(NOW) })
+  const headers = await authHeaders()
+  const write = await app.inject({ method: 'POST', url: '/v2/lm/deployments/before/logs', headers, payload: [{ timestamp: new Date(NOW - 1000).toISOString(), msg: 'kept' }] })
+  t.equal(write.statusCode, 200, 'a line written')
+  // As if the rows had been written without Citus: the run's tables back on the coordinator alone.
+  await rows(url, "SELECT undistribute_table('log_lines'), undistribute_table('runs')")
+  t.same(await migrate(url), ['runs: distributed by run_id', 'log_lines: distributed by run_id, co-located with runs'], 'the next start distributes them')
+  const read = await app.inject({ url: '/v2/lm/deployments/before/logs', headers })
+  t.same(read.json<{ data: { result: Array<{ msg: string }> } }>().data.result.map((l) => l.msg), ['kept'], 'the line is read from its shard')
+  const local = await rows<{ bytes: string }>(url, "SELECT sum(pg_relation_size(relid))::text AS bytes FROM pg_partition_tree('log_lines')")
+  t.equal(local[0]?.bytes, '0', "the coordinator's copies are freed")
+})
+
 t.test('on Citus, a table distributed otherwise than listed stops the start with its name', { skip: NEEDS_CITUS }, async (t) => {
   const url = await createTestDatabase(t)
   await rows(url, "SELECT undistribute_table('idempotency_keys')")
