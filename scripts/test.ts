@@ -1,19 +1,24 @@
-// `npm test`: runs the tap suite against a real PostgreSQL: TEST_DATABASE_URL or DATABASE_URL when set,
-// otherwise an embedded server started for this run in a temporary folder. Each test file makes its own
-// database on that server (test/helpers/database.ts) and drops it afterwards.
+// `npm test`: runs the tap suite against a real PostgreSQL: the Citus coordinator at TEST_CITUS_URL, else
+// TEST_DATABASE_URL or DATABASE_URL when set, otherwise an embedded server started for this run in a
+// temporary folder. Each test file makes its own database on that server, on every node of a Citus
+// cluster (test/helpers/database.ts), and drops it afterwards.
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { startTemporaryPostgres } from './temporary-postgres.js'
 
-const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
+const citus = process.env.TEST_CITUS_URL ?? ''
+const given = citus !== '' ? citus : process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
 const embedded = given === undefined || given === '' ? await startTemporaryPostgres('test') : undefined
 const adminUrl = embedded?.url ?? given as string
-console.log(`# tests run against ${embedded === undefined ? 'the server at ' + adminUrl.replace(/\/\/[^@]*@/, '//') : 'an embedded PostgreSQL'}`)
+const where = embedded !== undefined ? 'an embedded PostgreSQL' : `the ${citus !== '' ? 'Citus cluster' : 'server'} at ${adminUrl.replace(/\/\/[^@]*@/, '//')}`
+console.log(`# tests run against ${where}`)
 
 // tap's summary ("# { total: 9, pass: 8, fail: 1 }") is repeated as a plain "N passed, N failed" line.
 let summary = ''
 const code = await new Promise<number>((resolve) => {
-  const tap = spawn(path.resolve('node_modules/.bin/tap'), process.argv.slice(2), {
+  // On a cluster each test database is made on every node and its tables distributed: files take longer.
+  const args = [...(citus !== '' ? ['--timeout=600'] : []), ...process.argv.slice(2)]
+  const tap = spawn(path.resolve('node_modules/.bin/tap'), args, {
     stdio: ['inherit', 'pipe', 'inherit'],
     env: { ...process.env, TEST_ADMIN_DATABASE_URL: adminUrl }
   })

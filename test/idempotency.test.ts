@@ -7,6 +7,7 @@ import pg from 'pg'
 import t from 'tap'
 import { NS_PER_SECOND, parseRfc3339, type Instant } from '../src/time.js'
 import { authHeaders, buildTestApp, type TokenClaims } from './helpers/app.js'
+import { ALLOW_TRIGGERS } from './helpers/citus.js'
 import { expectError } from './helpers/errors.js'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -21,11 +22,14 @@ async function service (t: Test, opts: { env?: Record<string, string> } = {}) {
   const { app, databaseUrl } = await buildTestApp(t, { now: () => now, env: opts.env })
   const post = async (url: string, payload: InjectOptions['payload'], extra: Record<string, string> = {}, claims?: TokenClaims): Promise<LightMyRequestResponse> =>
     await app.inject({ method: 'POST', url, headers: { ...(await authHeaders(claims)), ...JSON_TYPE, ...extra }, payload })
-  const query = async <T>(sql: string): Promise<T> => {
+  /** Runs the statements in one session; resolves to the last one's first row. */
+  const query = async <T>(...statements: string[]): Promise<T> => {
     const client = new pg.Client({ connectionString: databaseUrl })
     await client.connect()
     try {
-      return (await client.query(sql)).rows[0] as T
+      let rows: unknown[] = []
+      for (const sql of statements) rows = (await client.query(sql)).rows
+      return rows[0] as T
     } finally {
       await client.end()
     }
@@ -159,12 +163,12 @@ t.test('a first attempt that fails and rolls back leaves no key: the retry is st
   // The database refuses this run once (a trigger: the failure is the database's, not ours to fake).
   await s.query(`CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN IF NEW.run_id = 'd-fail01' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
-  await s.query('CREATE TRIGGER refuse_once BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION refuse_once()')
+  await s.query(...ALLOW_TRIGGERS, 'CREATE TRIGGER refuse_once BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION refuse_once()')
   const key = { 'idempotency-key': 'after-failure' }
   const failed = await s.post('/v2/lm/deployments/d-fail01/logs', nativeBody('a'), key)
   t.equal(failed.statusCode, 500, failed.body)
   t.equal(await s.keys(), 0, 'no key left behind')
-  await s.query('DROP TRIGGER refuse_once ON runs')
+  await s.query(...ALLOW_TRIGGERS, 'DROP TRIGGER refuse_once ON runs')
   const retry = await s.post('/v2/lm/deployments/d-fail01/logs', nativeBody('a'), key)
   t.equal(retry.statusCode, 200, retry.body)
   t.equal(retry.headers['idempotent-replayed'], undefined)

@@ -8,14 +8,28 @@ import { blockPage } from '../src/store/block-statements.js'
 import { migrate } from '../src/store/migrate.js'
 import { fromMillis, NS_PER_MS } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
-import { adminQuery, adminUrl } from './helpers/database.js'
+import { onCitus } from './helpers/citus.js'
+import { createEmptyDatabase } from './helpers/database.js'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-06-15T12:00:00Z')
 const clock = (): bigint => fromMillis(NOW)
 
-interface PlanNode { 'Node Type': string, 'Index Name'?: string, 'Relation Name'?: string, 'Scan Direction'?: string, 'Actual Rows'?: number, Plans?: PlanNode[] }
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)]
+interface PlanNode {
+  'Node Type': string
+  'Index Name'?: string
+  'Relation Name'?: string
+  'Scan Direction'?: string
+  'Actual Rows'?: number
+  Plans?: PlanNode[]
+  // Citus: the coordinator's Custom Scan carries the tasks and each task's plan on its worker.
+  'Distributed Query'?: { Job: { 'Task Count': number, Tasks: Array<{ 'Remote Plan': Array<Array<{ Plan: PlanNode }>> }> } }
+}
+const remotePlans = (n: PlanNode): PlanNode[] => (n['Distributed Query']?.Job.Tasks ?? []).flatMap((task) => task['Remote Plan'].flat().map((p) => p.Plan))
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes), ...remotePlans(n).flatMap(nodes)]
+// A shard's index is named after the partition's with the shard id appended (log_blocks_20260613_pkey_102008).
+const PRIMARY_KEY_INDEX = onCitus ? /_pkey_\d+$/ : /_pkey$/
+const LAST_LINE_INDEX = /last/
 
 async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
@@ -56,8 +70,9 @@ t.test('the blocks of a run in a range come from an ordered index walk, in both 
     t.notOk(all.some((n) => /Bitmap/.test(n['Node Type'])), `${order}: no bitmap scan`)
     // (runs is read once, by its primary key, for the run's block span.)
     const scans = all.filter((n) => n['Node Type'] === 'Index Scan' && (n['Relation Name'] ?? '').startsWith('log_blocks'))
+    if (onCitus) t.equal(plan?.['Distributed Query']?.Job['Task Count'], 1, `${order}: one shard's task (Citus)`)
     // asc walks the primary key (by first line), desc the index by last line, backwards.
-    t.ok(scans.length > 0 && scans.every((n) => (order === 'asc' ? /_pkey$/ : /last/).test(n['Index Name'] ?? '')), `${order}: index scans of the ${order === 'asc' ? 'primary key' : 'last-line index'}`)
+    t.ok(scans.length > 0 && scans.every((n) => (order === 'asc' ? PRIMARY_KEY_INDEX : LAST_LINE_INDEX).test(n['Index Name'] ?? '')), `${order}: index scans of the ${order === 'asc' ? 'primary key' : 'last-line index'}`)
     t.ok(scans.every((n) => n['Scan Direction'] === (order === 'asc' ? 'Forward' : 'Backward')), `${order}: scan direction`)
     t.equal(plan?.['Actual Rows'], 2, `${order}: stops after the page's blocks`)
     const lines = await app.store.read(range)
@@ -92,14 +107,10 @@ t.test('concurrent batches into one run keep each batch contiguous and in order 
 })
 
 t.test('migrations apply once, and replicas starting together apply them once', async (t) => {
-  const name = `runlogs_migrate_${process.pid}`
-  await adminQuery(`CREATE DATABASE ${name}`)
-  t.teardown(async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) })
-  const url = new URL(adminUrl())
-  url.pathname = `/${name}`
-  const results = await Promise.all([migrate(url.toString()), migrate(url.toString()), migrate(url.toString())])
-  t.equal(results.filter((applied) => applied.length > 0).length, 1, 'one of three applied the migrations')
-  t.same(await migrate(url.toString()), [], 'a later start applies nothing')
+  const url = await createEmptyDatabase(t, 'runlogs_migrate')
+  const results = await Promise.all([migrate(url), migrate(url), migrate(url)])
+  t.equal(results.filter((applied) => applied.length > 0).length, 1, 'one of three applied the migrations (and distributed the tables on Citus)')
+  t.same(await migrate(url), [], 'a later start applies nothing')
 })
 
 t.test('the clock in nanoseconds drives the defaults', async (t) => {

@@ -62,7 +62,7 @@ t.test('a database of release 0.1 upgrades in place and reads back byte for byte
     await client.end()
   }
 
-  t.same((await migrate(databaseUrl)).map((f) => f.split('/').at(-1)), ['008.do.log-blocks.sql'], 'the block store migration applies')
+  t.ok((await migrate(databaseUrl)).map((f) => f.split('/').at(-1)).includes('008.do.log-blocks.sql'), 'the block store migration applies')
   const check = new pg.Client({ connectionString: databaseUrl })
   await check.connect()
   const { rows: [state] } = await check.query<{ legacy: string | null, lines: number }>(

@@ -26,6 +26,8 @@ export interface RunLines {
   labels?: Labels
 }
 
+// updated_at takes EXCLUDED's, the column default (now(), computed with the inserted row): Citus refuses any
+// function that is not IMMUTABLE in DO UPDATE SET on a distributed table (docs/scaling.md).
 const UPSERT_RUN = `
 INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::interval)
@@ -37,7 +39,7 @@ ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   line_count = r.line_count + EXCLUDED.line_count,
   next_seq = r.next_seq + EXCLUDED.line_count,
   block_span = GREATEST(r.block_span, EXCLUDED.block_span),
-  updated_at = now()
+  updated_at = EXCLUDED.updated_at
 RETURNING r.next_seq - $8 AS base_seq`
 
 const compareRuns = (a: RunLines, b: RunLines): number => {

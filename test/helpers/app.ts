@@ -19,11 +19,11 @@ export interface TestApp {
   databaseUrl: string
 }
 
-export async function buildTestApp (t: TestContext, opts: { env?: Record<string, string>, now?: () => Instant, databaseUrl?: string, loggerInstance?: FastifyBaseLogger } = {}): Promise<TestApp> {
+export async function buildTestApp (t: TestContext, opts: { env?: Record<string, string>, now?: () => Instant, databaseUrl?: string, loggerInstance?: FastifyBaseLogger, maintenance?: boolean } = {}): Promise<TestApp> {
   const databaseUrl = opts.databaseUrl ?? await createTestDatabase(t)
   const dataDir = await mkdtemp(path.join(tmpdir(), 'run-logs-app-'))
   const config = parseConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...opts.env })
-  const app = await buildApp(config, { databaseUrl, now: opts.now, loggerInstance: opts.loggerInstance })
+  const app = await buildApp(config, { databaseUrl, now: opts.now, loggerInstance: opts.loggerInstance, maintenance: opts.maintenance })
   t.teardown(async () => { await app.close() })
   await app.ready()
   return { app, config, databaseUrl }

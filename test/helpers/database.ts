@@ -4,11 +4,12 @@ import { decompress } from '@mongodb-js/zstd'
 import pg from 'pg'
 import { DecodedBlock } from '../../src/store/block-codec.js'
 import { migrate } from '../../src/store/migrate.js'
+import { createOnCluster, dropOnWorkers, onCitus } from './citus.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 export function adminUrl (): string {
-  const url = process.env.TEST_ADMIN_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
+  const url = process.env.TEST_ADMIN_DATABASE_URL ?? process.env.TEST_CITUS_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
   if (url === undefined || url === '') throw new Error('run the tests with `npm test` (it provides a PostgreSQL), or set TEST_DATABASE_URL')
   return url
 }
@@ -23,14 +24,27 @@ export async function adminQuery (sql: string): Promise<void> {
   }
 }
 
-export async function createTestDatabase (t: Teardown): Promise<string> {
-  const name = `runlogs_test_${process.pid}_${randomBytes(4).toString('hex')}`
+/**
+ * A fresh database with nothing in it, dropped when the test ends. On a Citus cluster (TEST_CITUS_URL) it is
+ * made on every node with the extension in each, so the service's migrations distribute its tables.
+ */
+export async function createEmptyDatabase (t: Teardown, prefix = 'runlogs_test'): Promise<string> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`
   await adminQuery(`CREATE DATABASE ${name}`)
-  t.teardown(async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) })
+  t.teardown(async () => {
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    if (onCitus) await dropOnWorkers(adminUrl(), name)
+  })
+  if (onCitus) await createOnCluster(adminUrl(), name)
   const url = new URL(adminUrl())
   url.pathname = `/${name}`
-  await migrate(url.toString())
   return url.toString()
+}
+
+export async function createTestDatabase (t: Teardown): Promise<string> {
+  const url = await createEmptyDatabase(t)
+  await migrate(url)
+  return url
 }
 
 /** Counts runs and lines through a connection of its own, as another process would see them. */
