@@ -29,7 +29,9 @@ const remotePlans = (n: PlanNode): PlanNode[] => (n['Distributed Query']?.Job.Ta
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes), ...remotePlans(n).flatMap(nodes)]
 // A shard's index is named after the partition's with the shard id appended (log_blocks_20260613_pkey_102008).
 const PRIMARY_KEY_INDEX = onCitus ? /_pkey_\d+$/ : /_pkey$/
-const LAST_LINE_INDEX = /last/
+// The last-line index's partition names run long (…_run_id_last_ts_last_ns_…_idx); a shard's name past 63
+// characters is cut and hashed by Citus, so there it is told apart only as not the primary key.
+const LAST_LINE_INDEX = onCitus ? /^(?!.*_pkey)/ : /last/
 
 async function withClient<T> (url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })

@@ -32,10 +32,11 @@ const cutoff = (nowMs: number, days: number): string => `${utcDay(nowMs - days *
 
 async function dropBlocks (pool: pg.Pool, groups: string, values: unknown[], before: string): Promise<number> {
   return await inTransaction(pool, async (client) => {
-    // One replica at a time, as partition drops.
+    // One replica at a time, as partition drops. (RETURNING names plain columns: Citus refuses casts there,
+    // enum_out is not IMMUTABLE; pg hands enums and bigints over as text anyway.)
     await client.query("SELECT pg_advisory_xact_lock(hashtext('log_blocks_retention'))")
     const { rows } = await client.query<[string, string, string, string]>({
-      text: `DELETE FROM log_blocks WHERE ${groups} AND first_ts < $2 RETURNING resource_group, run_kind::text, run_id, line_count::text`,
+      text: `DELETE FROM log_blocks WHERE ${groups} AND first_ts < $2 RETURNING resource_group, run_kind, run_id, line_count`,
       values: [...values, before],
       rowMode: 'array'
     })

@@ -106,8 +106,8 @@ export class Partitions {
         text: `SELECT resource_group, run_kind::text, run_id, sum(line_count)::text FROM ${name} GROUP BY 1, 2, 3`, rowMode: 'array'
       })
       // A run with no block after this day is forgotten (404); the others lose this day's lines and start
-      // at their first line left (the first line of their earliest block). Run keys come as arrays, not a
-      // temporary table, so the statements stay plain where the tables are distributed.
+      // at their first line left (the first line of their earliest block): statements per run, each routed
+      // to the run's shard where the tables are distributed (no temporary table joined with them).
       await forgetExpired(client, expired, nextDay(day))
       await client.query(`DROP TABLE ${name}`)
       return true
@@ -116,20 +116,23 @@ export class Partitions {
 }
 
 const DROP_LOCK_TIMEOUT = '5s'
-const EXPIRED = 'unnest($1::text[], $2::run_kind[], $3::text[], $4::bigint[]) AS e (resource_group, run_kind, run_id, lines)'
-const SAME_RUN = (a: string, b: string): string =>
-  `${a}.resource_group = ${b}.resource_group AND ${a}.run_kind = ${b}.run_kind AND ${a}.run_id = ${b}.run_id`
+const THE_RUN = (a: string): string => `${a}.resource_group = $1 AND ${a}.run_kind = $2 AND ${a}.run_id = $3`
+
+// One pair of statements per run, each filtered by the whole run key: on Citus each goes to the run's shard
+// (a join of run keys given as arrays with the distributed tables is a "complex join" there).
+const FORGET_RUN = `DELETE FROM runs r WHERE ${THE_RUN('r')}
+  AND NOT EXISTS (SELECT 1 FROM log_blocks b WHERE ${THE_RUN('b')} AND b.first_ts >= $4)`
+const SHORTEN_RUN = `UPDATE runs r SET line_count = r.line_count - $4, updated_at = now(),
+  (first_ts, first_ns) = (SELECT b.first_ts, b.first_ns FROM log_blocks b WHERE ${THE_RUN('b')} AND b.first_ts >= $5
+                          ORDER BY b.first_ts, b.first_ns, b.first_seq LIMIT 1)
+  WHERE ${THE_RUN('r')}`
 
 /** Runs lose the lines of expired blocks (`expired`: run key and lines, as text): forgotten, or their first line moved. */
 export async function forgetExpired (client: pg.PoolClient, expired: Array<[string, string, string, string]>, end: string): Promise<void> {
-  if (expired.length === 0) return
-  const values = [0, 1, 2, 3].map((i) => expired.map((row) => row[i])) as unknown[]
-  await client.query(`DELETE FROM runs r USING ${EXPIRED}
-    WHERE ${SAME_RUN('r', 'e')} AND NOT EXISTS (SELECT 1 FROM log_blocks b WHERE ${SAME_RUN('b', 'e')} AND b.first_ts >= $5)`, [...values, end])
-  await client.query(`UPDATE runs r SET line_count = r.line_count - e.lines, first_ts = f.first_ts, first_ns = f.first_ns, updated_at = now()
-    FROM ${EXPIRED} CROSS JOIN LATERAL (SELECT b.first_ts, b.first_ns FROM log_blocks b WHERE ${SAME_RUN('b', 'e')} AND b.first_ts >= $5
-                                        ORDER BY b.first_ts, b.first_ns, b.first_seq LIMIT 1) f
-    WHERE ${SAME_RUN('r', 'e')}`, [...values, end])
+  for (const [group, kind, id, lines] of expired) {
+    const forgotten = await client.query({ name: 'forget-expired-run', text: FORGET_RUN, values: [group, kind, id, end] })
+    if (forgotten.rowCount === 0) await client.query({ name: 'shorten-expired-run', text: SHORTEN_RUN, values: [group, kind, id, lines, end] })
+  }
 }
 const nextDay = (day: string): string => `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)}T00:00:00Z`
 
