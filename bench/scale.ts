@@ -179,8 +179,9 @@ async function measurePoint (lines: number): Promise<PointResult> {
       await rowService?.stop()
     }
   } finally {
-    await db.close()
+    // The row store's database lives on the block store's server, which db.close() stops when it is embedded.
     await rowsDb.close()
+    await db.close()
   }
 }
 

@@ -151,7 +151,7 @@ export class LogStore {
    * given). The route asks for one more line than it sends, to know whether more remain.
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
-    const rows = await readRange(this.readPool, range, limit, beforeSeq)
+    const rows = await this.onOneConnection(async (client) => await readRange(client, range, limit, beforeSeq))
     // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
     this.lineCounts.served[range.run.kind] += Math.min(rows.length, range.top)
     return rows
@@ -159,9 +159,22 @@ export class LogStore {
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
-    const rows = await readNewLines(this.readPool, range, fromSeq, toSeq, limit, since)
+    const rows = await this.onOneConnection(async (client) => await readNewLines(client, range, fromSeq, toSeq, limit, since))
     this.lineCounts.served[range.run.kind] += rows.length
     return rows
+  }
+
+  /**
+   * A read takes its blocks in several queries: it holds one connection throughout, so a shutdown that ends
+   * the pool waits for it to give the connection back instead of failing its next query.
+   */
+  private async onOneConnection<T> (read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.readPool.connect()
+    try {
+      return await read(client)
+    } finally {
+      client.release()
+    }
   }
 
   /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */
