@@ -275,10 +275,10 @@ pm.test('the labelled deployment', function () {
     query: [['query', '{deployment_id="{{shipperDeploymentId}}"}'], ['direction', 'forward'], ['limit', '100']],
     status: 200,
     test: js`
-const data = pm.response.json().data
+const loki = pm.response.json().data
 pm.test('resultType streams, nanosecond strings, the three shippers\' lines', function () {
-  pm.expect(data.resultType).to.equal('streams')
-  const values = [].concat.apply([], data.result.map(function (s) { return s.values }))
+  pm.expect(loki.resultType).to.equal('streams')
+  const values = [].concat.apply([], loki.result.map(function (s) { return s.values }))
   values.sort(function (a, b) { return a[0] < b[0] ? -1 : 1 })
   pm.expect(values.map(function (v) { return v[1] })).to.eql(['fluent line', 'loki line', 'otlp line'])
   pm.expect(values[2][0]).to.equal(pm.collectionVariables.get('otlpNs'))
@@ -286,7 +286,7 @@ pm.test('resultType streams, nanosecond strings, the three shippers\' lines', fu
   }, {
     name: 'query: Grafana\'s health check',
     operation: 'loki.query',
-    query: [['query', 'vector(1)+vector(1)']],
+    query: [['query', 'vector(1)%2Bvector(1)']], // as Grafana sends it: '+' percent-encoded (a raw '+' is a space in a query string)
     status: 200,
     test: js`
 pm.test('one sample of value 2', function () { pm.expect(pm.response.json().data.result[0].value[1]).to.equal('2') })`
