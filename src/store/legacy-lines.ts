@@ -8,6 +8,7 @@ import { BlockRows, buildBlocks, REFRESH_BLOCK_SPANS } from './block-build.js'
 import type { BlockLine } from './block-codec.js'
 import { storedPosition } from './block-position.js'
 import { INSERT_BLOCKS } from './block-statements.js'
+import { inTransaction } from './transaction.js'
 
 const CHUNK = 20_000
 type LegacyRow = [string, RunKind, string, string, number, string, string, string, string, string]
@@ -26,9 +27,7 @@ export async function upgradeLegacyLines (pool: pg.Pool): Promise<number> {
 }
 
 async function upgradePartition (pool: pg.Pool, name: string): Promise<number> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  return await inTransaction(pool, async (client) => {
     let moved = 0
     let after: LegacyRow | undefined
     for (;;) {
@@ -46,14 +45,8 @@ async function upgradePartition (pool: pg.Pool, name: string): Promise<number> {
       if (rows.length < CHUNK) break
     }
     await client.query(`DROP TABLE ${name}`)
-    await client.query('COMMIT')
     return moved
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw err
-  } finally {
-    client.release()
-  }
+  })
 }
 
 /** Rows sorted by run key then position: each run's lines become blocks. */
