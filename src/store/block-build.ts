@@ -1,14 +1,17 @@
 // Lines into blocks: sorted by (day, t, seq), cut at each UTC day and at BLOCK_LINES lines or BLOCK_BYTES of
-// messages, each block's columns encoded and compressed with zstd (docs/performance.md: the codec and the
-// sizes measured), with its trigram filter.
+// messages; each block is cut again into granules of GRANULE_LINES lines, each granule's columns encoded and
+// compressed with zstd on its own, with its trigram filter, and the block gets a trigram filter of all its
+// messages (docs/performance.md: the codec, the sizes and the filters measured).
 import { compress } from '@mongodb-js/zstd'
 import type { LogLine, RunKey } from '../logs/model.js'
-import { encodeColumns, type BlockLine } from './block-codec.js'
-import { buildFilter } from './block-filter.js'
+import { encodeBlockPayload, encodeColumns, type BlockLine, type GranuleParts } from './block-codec.js'
+import { buildFilter, buildGranuleFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
 
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
+/** Lines a granule holds: the unit a read decompresses (docs/performance.md: 128 to 2,048 measured). */
+export const GRANULE_LINES = 256
 const ZSTD_LEVEL = 3
 
 export interface BuiltBlock {
@@ -56,14 +59,24 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
   const relative = lines.map((l) => ({ ...l, seq: l.seq - minSeq }))
   const first = lines[0] as BlockLine
   const last = lines[lines.length - 1] as BlockLine
+  const messages = lines.map((l) => Buffer.from(l.msg, 'utf8'))
+  const granules: Array<Promise<GranuleParts>> = []
+  for (let i = 0; i < relative.length; i += GRANULE_LINES) {
+    const part = relative.slice(i, i + GRANULE_LINES)
+    const a = part[0] as BlockLine
+    const z = part[part.length - 1] as BlockLine
+    const filter = buildGranuleFilter(messages.slice(i, i + GRANULE_LINES))
+    granules.push(compress(encodeColumns(part), ZSTD_LEVEL).then((frame) =>
+      ({ n: part.length, firstT: a.t, firstSeq: a.seq, lastT: z.t, lastSeq: z.seq, filter, frame })))
+  }
   return {
     first: { day: first.day, t: first.t, seq: first.seq },
     last: { day: last.day, t: last.t, seq: last.seq },
     minSeq,
     maxSeq,
     count: lines.length,
-    filter: buildFilter(lines.map((l) => Buffer.from(l.msg, 'utf8'))),
-    payload: await compress(encodeColumns(relative), ZSTD_LEVEL)
+    filter: buildFilter(messages),
+    payload: encodeBlockPayload(await Promise.all(granules))
   }
 }
 

@@ -1,8 +1,16 @@
-// The columns of one block, before compression: a header (line count, UTC day), the block's label
+// The columns of one granule, before compression: a header (line count, UTC day), the granule's label
 // dictionary (pod, container, stream triples), then one column at a time so alike bytes sit together for
 // the codec: time deltas (nanoseconds within the day), seq deltas, label indexes, message lengths, and
 // the messages' bytes concatenated. Decoding builds no string until a line is taken.
+//
+// A block's payload (version 2) is a granule table, not compressed, then its granules, each of up to
+// GRANULE_LINES lines compressed on its own (zstd frame), so a read decompresses only the granules it
+// reaches and a search only those whose filter may hold its value. A version-1 payload (written before
+// granules) is one zstd frame of one granule of the whole block; it starts with zstd's magic number, a
+// version-2 payload with the byte 2.
 const VERSION = 1
+const BLOCK_VERSION = 2
+const ZSTD_MAGIC = 0xfd2fb528
 export const DAY_NS = 86_400_000_000_000
 
 /** A line as a block holds it: its UTC day (days since 1970), nanoseconds within the day, seq. */
@@ -111,7 +119,68 @@ export function encodeColumns (lines: BlockLine[]): Buffer {
   return w.buf.subarray(0, w.pos)
 }
 
-/** A decoded block: columns as typed arrays over the payload, strings made on demand. */
+/** One granule of a block as its table tells it, before it is decompressed. */
+export interface GranuleRef {
+  /** Lines in the granule. */
+  n: number
+  /** First and last line's nanoseconds within the day and seq (relative to the row's min_seq). */
+  firstT: number
+  firstSeq: number
+  lastT: number
+  lastSeq: number
+  /** Granule filter (block-filter.ts: granuleMayHold); empty when not built. */
+  filter: Buffer
+  /** The compressed frame: a version-1 payload of the granule's lines. */
+  frame: Buffer
+}
+
+/** What a granule's table entry records, with its compressed frame and filter. */
+export interface GranuleParts { n: number, firstT: number, firstSeq: number, lastT: number, lastSeq: number, filter: Buffer, frame: Buffer }
+
+/** A version-2 payload: the table, then the filters and frames in granule order. */
+export function encodeBlockPayload (granules: GranuleParts[]): Buffer {
+  const w = new Writer()
+  w.varint(BLOCK_VERSION)
+  w.varint(granules.length)
+  for (const g of granules) {
+    w.varint(g.n)
+    w.varint(g.frame.length)
+    w.varint(g.filter.length)
+    w.varint(g.firstT)
+    w.varint(g.firstSeq)
+    w.varint(g.lastT - g.firstT)
+    w.signed(g.lastSeq - g.firstSeq)
+  }
+  for (const g of granules) { w.bytes(g.filter); w.bytes(g.frame) }
+  return w.buf.subarray(0, w.pos)
+}
+
+/** The payload's granules (subarrays of it); undefined for a version-1 payload, which is one zstd frame. */
+export function blockGranules (payload: Buffer): GranuleRef[] | undefined {
+  if (payload.length >= 4 && payload.readUInt32LE(0) === ZSTD_MAGIC) return undefined
+  const r = new Reader(payload)
+  if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
+  const count = r.varint()
+  const table: Array<[number, number, number, number, number, number, number]> = []
+  for (let i = 0; i < count; i++) {
+    const n = r.varint()
+    const frameLength = r.varint()
+    const filterLength = r.varint()
+    const firstT = r.varint()
+    const firstSeq = r.varint()
+    table.push([n, frameLength, filterLength, firstT, firstSeq, firstT + r.varint(), firstSeq + r.signed()])
+  }
+  let at = r.pos
+  return table.map(([n, frameLength, filterLength, firstT, firstSeq, lastT, lastSeq]) => {
+    const filter = payload.subarray(at, at + filterLength)
+    const frame = payload.subarray(at + filterLength, at + filterLength + frameLength)
+    at += filterLength + frameLength
+    if (at > payload.length) throw new Error('block payload is truncated')
+    return { n, firstT, firstSeq, lastT, lastSeq, filter, frame }
+  })
+}
+
+/** A decoded granule (or a whole version-1 block): columns as typed arrays over the payload, strings made on demand. */
 export class DecodedBlock {
   readonly n: number
   readonly day: number

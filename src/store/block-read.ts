@@ -7,7 +7,8 @@ import type pg from 'pg'
 import type { LogFilters, LogRange } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES } from './block-build.js'
-import { DecodedBlock } from './block-codec.js'
+import { blockGranules, DecodedBlock } from './block-codec.js'
+import { granuleMayHold, granuleProbe } from './block-filter.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
 import { blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
 
@@ -62,7 +63,10 @@ const recentOf = (db: Db): RecentBlocks => {
   return recent
 }
 
-/** A candidate block: its edge in merge order (from the row, no payload decoded) and its lines on demand. */
+/** A block row from the source: its edge in merge order (from the row, no payload decoded). */
+interface SourceRow { edge: Position, minSeq: number, payload: Buffer, key: string }
+
+/** A unit the merge opens: a granule of a block (or a whole version-1 block), its edge in merge order. */
 interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
@@ -74,7 +78,7 @@ class BlockSource {
 
   constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number) {}
 
-  async next (): Promise<Candidate | undefined> {
+  async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
       if (this.done) return undefined
       const statement = blockPage({ ...this.q, limit: this.pageSize, ...(this.after === undefined ? {} : { after: this.after }) })
@@ -91,12 +95,53 @@ class BlockSource {
     this.page[this.at++] = undefined
     // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
     const { group, kind, id } = this.q.run
-    const recentBlocks = recentOf(this.db)
-    const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
-      load: async () => recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(row[4]), Number(row[3])))
+      minSeq: Number(row[3]),
+      payload: row[4],
+      key: `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
     }
+  }
+}
+
+/** A binary heap, least first by `before`. */
+class Heap<T> {
+  readonly items: T[] = []
+  constructor (private readonly before: (a: T, b: T) => boolean) {}
+  get top (): T | undefined { return this.items[0] }
+  push (x: T): void {
+    const h = this.items
+    h.push(x)
+    let i = h.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.before(h[i] as T, h[parent] as T)) return
+      [h[i], h[parent]] = [h[parent] as T, h[i] as T]
+      i = parent
+    }
+  }
+
+  /** The top changed (its key grew): move it down. */
+  sift (): void {
+    const h = this.items
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      let m = i
+      if (l < h.length && this.before(h[l] as T, h[m] as T)) m = l
+      if (l + 1 < h.length && this.before(h[l + 1] as T, h[m] as T)) m = l + 1
+      if (m === i) return
+      [h[i], h[m]] = [h[m] as T, h[i] as T]
+      i = m
+    }
+  }
+
+  pop (): T | undefined {
+    const h = this.items
+    const top = h[0]
+    const last = h.pop() as T
+    if (h.length > 0) { h[0] = last; this.sift() }
+    return top
   }
 }
 
@@ -130,46 +175,68 @@ export function rangeBounds (range: LogRange): { lower: Position, upper: Positio
   return { lower, upper }
 }
 
-/** Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`, until it returns false. */
+/** Every granule of a payload decoded (tests and tools; reads decode only what they reach). */
+export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock[]> {
+  const granules = blockGranules(payload)
+  if (granules === undefined) return [new DecodedBlock(await decompress(payload), minSeq)]
+  return await Promise.all(granules.map(async (g) => new DecodedBlock(await decompress(g.frame), minSeq)))
+}
+
+/**
+ * Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`,
+ * until it returns false. Three fronts advance together, each in merge order: block rows (from the source),
+ * the granules of rows already read (from their payload's table, none decompressed yet), and the lines of
+ * opened granules. A granule is opened only once the merge reaches its edge; one that lies outside the
+ * bounds, or whose filter lacks a trigram of `contains`, is never opened.
+ */
 export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
   const asc = q.order === 'asc'
   const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
+  const probe = filters.contains === undefined ? undefined : granuleProbe(filters.contains)
+  const recentBlocks = recentOf(db)
   const source = new BlockSource(db, q, pageSize)
-  const heap: Cursor[] = []
-  const before = (a: Cursor, b: Cursor): boolean => dir * compare(linePosition(a), linePosition(b)) < 0
-  const up = (i: number): void => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!before(heap[i] as Cursor, heap[parent] as Cursor)) return
-      [heap[i], heap[parent]] = [heap[parent] as Cursor, heap[i] as Cursor]
-      i = parent
+  const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
+  const pending = new Heap<Candidate>((a, b) => dir * compare(a.edge, b.edge) < 0)
+  const cached = async (key: string, frame: Buffer, minSeq: number): Promise<DecodedBlock> =>
+    recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(frame), minSeq))
+  const expand = (r: SourceRow): void => {
+    const granules = blockGranules(r.payload)
+    if (granules === undefined) {
+      pending.push({ edge: r.edge, load: async () => await cached(r.key, r.payload, r.minSeq) })
+      return
     }
-  }
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1
-      let m = i
-      if (l < heap.length && before(heap[l] as Cursor, heap[m] as Cursor)) m = l
-      if (l + 1 < heap.length && before(heap[l + 1] as Cursor, heap[m] as Cursor)) m = l + 1
-      if (m === i) return
-      [heap[i], heap[m]] = [heap[m] as Cursor, heap[i] as Cursor]
-      i = m
+    for (const [g, ref] of granules.entries()) {
+      const first = { day: r.edge.day, t: ref.firstT, seq: ref.firstSeq + r.minSeq }
+      const last = { day: r.edge.day, t: ref.lastT, seq: ref.lastSeq + r.minSeq }
+      if (compare(last, q.lower) < 0 || compare(first, q.upper) >= 0) continue
+      if (probe !== undefined && !granuleMayHold(ref.filter, probe)) continue
+      pending.push({ edge: asc ? first : last, load: async () => await cached(`${r.key}\u0000${g}`, ref.frame, r.minSeq) })
     }
   }
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
     return asc ? compare(p, q.upper) < 0 : compare(p, q.lower) >= 0
   }
-  let next = await source.next()
+  /** Whether a unit with this edge must be opened before the merge's next line is taken. */
+  const due = (edge: Position, top: Cursor | undefined): boolean => top === undefined || dir * compare(edge, linePosition(top)) <= 0
+  let nextRow = await source.next()
   for (;;) {
-    const top = heap[0]
-    if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
-      const block = await next.load()
+    const top = heap.top
+    const candidate = pending.top
+    if (nextRow !== undefined && (candidate === undefined || dir * compare(nextRow.edge, candidate.edge) <= 0)) {
+      // A row's edge is its first granule's: it is expanded before any of its granules is due.
+      if (due(nextRow.edge, top)) {
+        expand(nextRow)
+        nextRow = await source.next()
+        continue
+      }
+    } else if (candidate !== undefined && due(candidate.edge, top)) {
+      pending.pop()
+      const block = await candidate.load()
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: needle === undefined ? undefined : block.matching(needle) }
-      if (c.i >= 0 && c.i < block.n && inBounds(c)) { heap.push(c); up(heap.length - 1) }
-      next = await source.next()
+      if (c.i >= 0 && c.i < block.n && inBounds(c)) heap.push(c)
       continue
     }
     if (top === undefined) return
@@ -181,12 +248,8 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
       if (!take(block, i)) return
     }
     top.i += dir
-    if (top.i >= 0 && top.i < block.n && inBounds(top)) {
-      down(0)
-    } else {
-      const last = heap.pop() as Cursor
-      if (heap.length > 0) { heap[0] = last; down(0) }
-    }
+    if (top.i >= 0 && top.i < block.n && inBounds(top)) heap.sift()
+    else heap.pop()
   }
 }
 
