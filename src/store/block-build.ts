@@ -1,17 +1,17 @@
 // Lines into blocks: sorted by (day, t, seq), cut at each UTC day and at BLOCK_LINES lines or BLOCK_BYTES of
-// messages; each block is cut again into granules of GRANULE_LINES lines, each granule's columns encoded and
-// compressed with zstd on its own, with its trigram filter, and the block gets a trigram filter of all its
-// messages (docs/performance.md: the codec, the sizes and the filters measured).
+// messages; each block's columns but the messages are compressed with zstd as its head, its messages in
+// granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
+// trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
 import { compress } from '@mongodb-js/zstd'
 import type { LogLine, RunKey } from '../logs/model.js'
-import { encodeBlockPayload, encodeColumns, type BlockLine, type GranuleParts } from './block-codec.js'
+import { encodeBlockPayload, encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter, buildGranuleFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
 
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
 /** Lines a granule holds: the unit a read decompresses (docs/performance.md: 128 to 2,048 measured). */
-export const GRANULE_LINES = 256
+export const GRANULE_LINES = 512
 const ZSTD_LEVEL = 3
 
 export interface BuiltBlock {
@@ -60,15 +60,13 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
   const first = lines[0] as BlockLine
   const last = lines[lines.length - 1] as BlockLine
   const messages = lines.map((l) => Buffer.from(l.msg, 'utf8'))
-  const granules: Array<Promise<GranuleParts>> = []
-  for (let i = 0; i < relative.length; i += GRANULE_LINES) {
-    const part = relative.slice(i, i + GRANULE_LINES)
-    const a = part[0] as BlockLine
-    const z = part[part.length - 1] as BlockLine
-    const filter = buildGranuleFilter(messages.slice(i, i + GRANULE_LINES))
-    granules.push(compress(encodeColumns(part), ZSTD_LEVEL).then((frame) =>
-      ({ n: part.length, firstT: a.t, firstSeq: a.seq, lastT: z.t, lastSeq: z.seq, filter, frame })))
+  const granules: Array<Promise<{ filter: Buffer, frame: Buffer }>> = []
+  for (let i = 0; i < messages.length; i += GRANULE_LINES) {
+    const part = messages.slice(i, i + GRANULE_LINES)
+    const filter = buildGranuleFilter(part)
+    granules.push(compress(Buffer.concat(part), ZSTD_LEVEL).then((frame) => ({ filter, frame })))
   }
+  const head = compress(encodeColumns(relative, false), ZSTD_LEVEL)
   return {
     first: { day: first.day, t: first.t, seq: first.seq },
     last: { day: last.day, t: last.t, seq: last.seq },
@@ -76,7 +74,7 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
     maxSeq,
     count: lines.length,
     filter: buildFilter(messages),
-    payload: encodeBlockPayload(await Promise.all(granules))
+    payload: encodeBlockPayload({ granuleLines: GRANULE_LINES, head: await head, granules: await Promise.all(granules) })
   }
 }
 

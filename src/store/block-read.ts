@@ -7,7 +7,7 @@ import type pg from 'pg'
 import type { LogFilters, LogRange } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES } from './block-build.js'
-import { blockGranules, DecodedBlock } from './block-codec.js'
+import { blockParts, DecodedBlock } from './block-codec.js'
 import { granuleMayHold, granuleProbe } from './block-filter.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
 import { blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
@@ -40,11 +40,11 @@ class RecentBlocks {
     const known = this.blocks.get(key)
     if (known !== undefined) return known
     this.blocks.set(key, block)
-    this.bytes += block.bytes.length
+    this.bytes += block.size
     for (const [oldest, b] of this.blocks) {
       if (this.bytes <= this.maxBytes) break
       this.blocks.delete(oldest)
-      this.bytes -= b.bytes.length
+      this.bytes -= b.size
     }
     return block
   }
@@ -65,9 +65,6 @@ const recentOf = (db: Db): RecentBlocks => {
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
 interface SourceRow { edge: Position, minSeq: number, payload: Buffer, key: string }
-
-/** A unit the merge opens: a granule of a block (or a whole version-1 block), its edge in merge order. */
-interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
@@ -175,68 +172,54 @@ export function rangeBounds (range: LogRange): { lower: Position, upper: Positio
   return { lower, upper }
 }
 
-/** Every granule of a payload decoded (tests and tools; reads decode only what they reach). */
-export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock[]> {
-  const granules = blockGranules(payload)
-  if (granules === undefined) return [new DecodedBlock(await decompress(payload), minSeq)]
-  return await Promise.all(granules.map(async (g) => new DecodedBlock(await decompress(g.frame), minSeq)))
+const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
+
+/** A block's payload decoded: a version-1 block whole, a version-2 block's head (granules load on demand). */
+async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+  const parts = blockParts(payload)
+  if (parts === undefined) return new DecodedBlock(await decompress(payload), minSeq)
+  return new DecodedBlock(await decompress(parts.head), minSeq, parts)
+}
+
+/** A payload decoded with every granule loaded (tests and tools; reads load only what they reach). */
+export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+  const block = await decodeBlock(payload, minSeq)
+  for (let g = 0; g * block.granuleLines < block.n; g++) await block.load(g, inflate)
+  return block
 }
 
 /**
  * Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`,
- * until it returns false. Three fronts advance together, each in merge order: block rows (from the source),
- * the granules of rows already read (from their payload's table, none decompressed yet), and the lines of
- * opened granules. A granule is opened only once the merge reaches its edge; one that lies outside the
- * bounds, or whose filter lacks a trigram of `contains`, is never opened.
+ * until it returns false. A block's head is decoded once the merge reaches its edge (taken from the row),
+ * and a granule's messages once a line of it is taken; a search loads only the granules whose filter may
+ * hold its value.
  */
 export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
   const asc = q.order === 'asc'
   const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
-  const probe = filters.contains === undefined ? undefined : granuleProbe(filters.contains)
+  const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
+  const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(db)
   const source = new BlockSource(db, q, pageSize)
   const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
-  const pending = new Heap<Candidate>((a, b) => dir * compare(a.edge, b.edge) < 0)
-  const cached = async (key: string, frame: Buffer, minSeq: number): Promise<DecodedBlock> =>
-    recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(frame), minSeq))
-  const expand = (r: SourceRow): void => {
-    const granules = blockGranules(r.payload)
-    if (granules === undefined) {
-      pending.push({ edge: r.edge, load: async () => await cached(r.key, r.payload, r.minSeq) })
-      return
-    }
-    for (const [g, ref] of granules.entries()) {
-      const first = { day: r.edge.day, t: ref.firstT, seq: ref.firstSeq + r.minSeq }
-      const last = { day: r.edge.day, t: ref.lastT, seq: ref.lastSeq + r.minSeq }
-      if (compare(last, q.lower) < 0 || compare(first, q.upper) >= 0) continue
-      if (probe !== undefined && !granuleMayHold(ref.filter, probe)) continue
-      pending.push({ edge: asc ? first : last, load: async () => await cached(`${r.key}\u0000${g}`, ref.frame, r.minSeq) })
-    }
-  }
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
     return asc ? compare(p, q.upper) < 0 : compare(p, q.lower) >= 0
   }
-  /** Whether a unit with this edge must be opened before the merge's next line is taken. */
-  const due = (edge: Position, top: Cursor | undefined): boolean => top === undefined || dir * compare(edge, linePosition(top)) <= 0
-  let nextRow = await source.next()
+  let next = await source.next()
   for (;;) {
     const top = heap.top
-    const candidate = pending.top
-    if (nextRow !== undefined && (candidate === undefined || dir * compare(nextRow.edge, candidate.edge) <= 0)) {
-      // A row's edge is its first granule's: it is expanded before any of its granules is due.
-      if (due(nextRow.edge, top)) {
-        expand(nextRow)
-        nextRow = await source.next()
-        continue
+    if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
+      const row = next
+      const block = recentBlocks.get(row.key) ?? recentBlocks.set(row.key, await decodeBlock(row.payload, row.minSeq))
+      const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
+      if (c.i >= 0 && c.i < block.n && inBounds(c)) {
+        if (needle !== undefined) c.hits = await block.matching(needle, inflate, mayHold)
+        heap.push(c)
       }
-    } else if (candidate !== undefined && due(candidate.edge, top)) {
-      pending.pop()
-      const block = await candidate.load()
-      const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: needle === undefined ? undefined : block.matching(needle) }
-      if (c.i >= 0 && c.i < block.n && inBounds(c)) heap.push(c)
+      next = await source.next()
       continue
     }
     if (top === undefined) return
@@ -245,6 +228,8 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     const s = block.seq[i] as number
     if ((top.labelOk === undefined || top.labelOk[block.label[i] as number] === 1) && (top.hits === undefined || top.hits[i] === 1) &&
       (q.fromSeq === undefined || s >= q.fromSeq) && (q.toSeq === undefined || s < q.toSeq)) {
+      const g = block.granuleOf(i)
+      if (!block.loaded(g)) await block.load(g, inflate)
       if (!take(block, i)) return
     }
     top.i += dir

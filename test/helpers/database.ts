@@ -68,9 +68,8 @@ export async function storedMessages (databaseUrl: string, runId?: string): Prom
       'SELECT payload, min_seq FROM log_blocks WHERE $1::text IS NULL OR run_id = $1', [runId ?? null])
     const messages: string[] = []
     for (const r of rows) {
-      for (const block of await decodePayload(r.payload, Number(r.min_seq))) {
-        for (let i = 0; i < block.n; i++) messages.push(block.msg(i))
-      }
+      const block = await decodePayload(r.payload, Number(r.min_seq))
+      for (let i = 0; i < block.n; i++) messages.push(block.msg(i))
     }
     return messages
   } finally {
