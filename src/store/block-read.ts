@@ -4,13 +4,13 @@
 // Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap.
 import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
-import type { LogFilters, LogRange } from '../logs/model.js'
+import type { LogFilters, LogRange, RunKey } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES } from './block-build.js'
 import { blockParts, DecodedBlock } from './block-codec.js'
 import { granuleMayHold, granuleProbe } from './block-filter.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
-import { blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
+import { BLOCK_PAYLOAD, blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
 
 export type Db = pg.Pool | pg.PoolClient
 
@@ -64,7 +64,7 @@ const recentOf = (db: Db): RecentBlocks => {
 }
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
-interface SourceRow { edge: Position, minSeq: number, payload: Buffer, key: string }
+interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, first: [string, number, string] }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
@@ -90,13 +90,14 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
+    // A block is named by its run and its first line: each line is in one block only.
     const { group, kind, id } = this.q.run
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
       payload: row[4],
-      key: `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
+      key: `${group}\u0000${kind}\u0000${id}\u0000${row[5]}\u0000${row[6]}\u0000${row[7]}`,
+      first: [row[5], row[6], row[7]]
     }
   }
 }
@@ -181,6 +182,17 @@ async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlo
   return new DecodedBlock(await decompress(parts.head), minSeq, parts)
 }
 
+/** A block of a page decoded, its payload fetched first when the page left it out; undefined: deleted since. */
+async function openBlock (db: Db, run: RunKey, row: SourceRow): Promise<DecodedBlock | undefined> {
+  let payload = row.payload
+  if (payload === null) {
+    const { rows } = await db.query<[Buffer]>({ name: 'block-payload', text: BLOCK_PAYLOAD, values: [run.group, run.kind, run.id, ...row.first], rowMode: 'array' })
+    if (rows[0] === undefined) return undefined
+    payload = rows[0][0]
+  }
+  return await decodeBlock(payload, row.minSeq)
+}
+
 /** A payload decoded with every granule loaded (tests and tools; reads load only what they reach). */
 export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
   const block = await decodeBlock(payload, minSeq)
@@ -213,7 +225,9 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     const top = heap.top
     if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
       const row = next
-      const block = recentBlocks.get(row.key) ?? recentBlocks.set(row.key, await decodeBlock(row.payload, row.minSeq))
+      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row)
+      if (block === undefined) { next = await source.next(); continue } // deleted since its page was read
+      recentBlocks.set(row.key, block)
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
       if (c.i >= 0 && c.i < block.n && inBounds(c)) {
         if (needle !== undefined) c.hits = await block.matching(needle, inflate, mayHold)
@@ -256,7 +270,10 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   if (limit <= 0) return rows
   const { lower, upper } = rangeBounds(range)
   if (compare(lower, upper) >= 0) return rows
-  const q = { run: range.run, order: range.order, lower, upper, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  // A search opens most blocks of its range (each with the payload in its page); other reads stop after
+  // `limit` lines, so they fetch a payload only when they open its block.
+  const withoutPayloads = range.filters?.contains === undefined
+  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
   return rows
 }
