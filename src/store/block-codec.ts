@@ -8,8 +8,9 @@
 // granules it reaches and a search only those whose filter may hold its value:
 //   varint 2, varint granule count, varint lines per granule, varint head frame length,
 //   per granule: varint frame length, varint filter length;
-//   the head frame (zstd: every column but the message bytes), then per granule its filter and its frame
-//   (zstd: the granule's message bytes concatenated).
+//   the granules' filters, the head frame (zstd: every column but the message bytes), then the granules'
+//   frames (zstd: a granule's message bytes concatenated). The table and filters come first so that a
+//   reader could take them alone (substring of the payload) before choosing which frames to fetch.
 // A version-1 payload starts with zstd's magic number, a version-2 payload with the byte 2.
 const VERSION = 1
 const BLOCK_VERSION = 2
@@ -136,8 +137,9 @@ export function encodeBlockPayload (parts: BlockParts): Buffer {
   w.varint(parts.granuleLines)
   w.varint(parts.head.length)
   for (const g of parts.granules) { w.varint(g.frame.length); w.varint(g.filter.length) }
+  for (const g of parts.granules) w.bytes(g.filter)
   w.bytes(parts.head)
-  for (const g of parts.granules) { w.bytes(g.filter); w.bytes(g.frame) }
+  for (const g of parts.granules) w.bytes(g.frame)
   return w.buf.subarray(0, w.pos)
 }
 
@@ -151,14 +153,10 @@ export function blockParts (payload: Buffer): BlockParts | undefined {
   const headLength = r.varint()
   const lengths: Array<[number, number]> = []
   for (let i = 0; i < count; i++) lengths.push([r.varint(), r.varint()])
-  let at = r.pos + headLength
-  const head = payload.subarray(r.pos, at)
-  const granules = lengths.map(([frameLength, filterLength]) => {
-    const filter = payload.subarray(at, at + filterLength)
-    const frame = payload.subarray(at + filterLength, at + filterLength + frameLength)
-    at += filterLength + frameLength
-    return { filter, frame }
-  })
+  let at = r.pos
+  const filters = lengths.map(([, filterLength]) => payload.subarray(at, (at += filterLength)))
+  const head = payload.subarray(at, (at += headLength))
+  const granules = lengths.map(([frameLength], g) => ({ filter: filters[g] as Buffer, frame: payload.subarray(at, (at += frameLength)) }))
   if (at > payload.length) throw new Error('block payload is truncated')
   return { granuleLines, head, granules }
 }

@@ -270,9 +270,11 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   if (limit <= 0) return rows
   const { lower, upper } = rangeBounds(range)
   if (compare(lower, upper) >= 0) return rows
-  // A search opens most blocks of its range (each with the payload in its page); other reads stop after
-  // `limit` lines, so they fetch a payload only when they open its block.
-  const withoutPayloads = range.filters?.contains === undefined
+  // A read with filters may pass many blocks to find `limit` lines (a search opens most blocks of its
+  // range): it takes payloads with its pages. Other reads stop after `limit` lines of the first blocks,
+  // so they fetch a payload only when they open its block.
+  const f = range.filters ?? {}
+  const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
   const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
   return rows
