@@ -11,7 +11,7 @@ import { instantPosition, sqlPosition, type Position } from './block-position.js
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
 /** Lines a granule holds: the unit a read decompresses (docs/performance.md: 128 to 2,048 measured). */
-export const GRANULE_LINES = 512
+export const GRANULE_LINES = 1024
 const ZSTD_LEVEL = 3
 
 export interface BuiltBlock {
@@ -63,7 +63,8 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
   const granules: Array<Promise<{ filter: Buffer, frame: Buffer }>> = []
   for (let i = 0; i < messages.length; i += GRANULE_LINES) {
     const part = messages.slice(i, i + GRANULE_LINES)
-    const filter = buildGranuleFilter(part)
+    // A block of one granule needs no granule filter: its block filter says the same.
+    const filter = messages.length <= GRANULE_LINES ? Buffer.alloc(0) : buildGranuleFilter(part)
     granules.push(compress(Buffer.concat(part), ZSTD_LEVEL).then((frame) => ({ filter, frame })))
   }
   const head = compress(encodeColumns(relative, false), ZSTD_LEVEL)
