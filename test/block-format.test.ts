@@ -3,6 +3,7 @@
 // that may hold its value; version-1 payloads (one zstd frame, as the first block store wrote) still read,
 // alone and merged with version-2 blocks of the same run.
 import { compress, decompress } from '@mongodb-js/zstd'
+import pg from 'pg'
 import t from 'tap'
 import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
 import { blockParts, DecodedBlock, encodeColumns, type BlockLine } from '../src/store/block-codec.js'
@@ -142,4 +143,46 @@ t.test('version-1 blocks still read, alone and merged with version-2 blocks of t
   t.same(page.map((r) => r[6]), all.slice(1500, 1600).map((l) => String(l.seq)))
   const stderr = await readRange(pool, { ...range, filters: { stream: 'stderr', contains: '✓' } }, 5000)
   t.same(stderr.map((r) => r[6]), all.filter((l) => l.stream === 'stderr' && l.msg.includes('✓')).map((l) => String(l.seq)))
+})
+
+t.test('a block deleted between its page and its payload (a merge replacing it): the read starts again and loses no line', async (t) => {
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const all = Array.from({ length: 3000 }, (_, i) => line(i, `line ${i}`))
+  const run = { group: 'g', kind: 'deployment' as const, id: 'merged' }
+  const insert = async (db: pg.Pool | pg.PoolClient, blocks: BuiltBlock[]): Promise<void> => {
+    const rows = new BlockRows()
+    for (const b of blocks) rows.add(run, 0, b)
+    await db.query(INSERT_BLOCKS, rows.columns)
+  }
+  await pool.query("SELECT log_blocks_ensure_partition('2026-06-15')")
+  await pool.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+    VALUES ('g', 'deployment', 'merged', '2026-06-15 10:00:00+00', 0, '2026-06-15 11:00:00+00', 0, 3000, 3000, '1 hour')`)
+  await insert(pool, await buildBlocks(all.map((l) => ({ ...l }))))
+  // The first payload fetch finds the run's blocks replaced, in one transaction, by blocks cut elsewhere.
+  let merges = 0
+  const merging = new Proxy(pool, {
+    get (target, key) {
+      if (key !== 'query') return Reflect.get(target, key)
+      return async (config: pg.QueryConfig, values?: unknown[]) => {
+        if (config.name === 'block-payload' && merges++ === 0) {
+          const client = await target.connect()
+          try {
+            await client.query('BEGIN')
+            await client.query("DELETE FROM log_blocks WHERE run_id = 'merged'")
+            await insert(client, [...await buildBlocks(all.slice(0, 1000).map((l) => ({ ...l }))), ...await buildBlocks(all.slice(1000).map((l) => ({ ...l })))])
+            await client.query('COMMIT')
+          } finally {
+            client.release()
+          }
+        }
+        return await target.query(config, values)
+      }
+    }
+  })
+  const start = BigInt(DAY) * DAY_NS
+  const rows = await readRange(merging, { run, start, end: start + DAY_NS, top: 2500, order: 'asc' }, 2500)
+  t.equal(merges > 1, true, 'the read fetched payloads again after the merge')
+  t.same(rows.map((r) => r[6]), all.slice(0, 2500).map((l) => String(l.seq)), 'every line once, in order')
 })

@@ -182,6 +182,14 @@ async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlo
   return new DecodedBlock(await decompress(parts.head), minSeq, parts)
 }
 
+/**
+ * A block of a page was deleted before its payload was fetched (retention, or a merge that replaced it by
+ * other blocks, whose lines this read's pages may have passed): the read starts again, on the blocks as
+ * they are now.
+ */
+class BlockGone extends Error {}
+const ATTEMPTS = 3
+
 /** A block of a page decoded, its payload fetched first when the page left it out; undefined: deleted since. */
 async function openBlock (db: Db, run: RunKey, row: SourceRow): Promise<DecodedBlock | undefined> {
   let payload = row.payload
@@ -226,7 +234,7 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
       const row = next
       const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row)
-      if (block === undefined) { next = await source.next(); continue } // deleted since its page was read
+      if (block === undefined) throw new BlockGone()
       recentBlocks.set(row.key, block)
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
       if (c.i >= 0 && c.i < block.n && inBounds(c)) {
@@ -276,8 +284,15 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
   const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
-  await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
-  return rows
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
+      return rows
+    } catch (err) {
+      if (!(err instanceof BlockGone) || attempt === ATTEMPTS) throw err
+      rows.length = 0
+    }
+  }
 }
 
 /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
