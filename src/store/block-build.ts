@@ -1,14 +1,17 @@
 // Lines into blocks: sorted by (day, t, seq), cut at each UTC day and at BLOCK_LINES lines or BLOCK_BYTES of
-// messages, each block's columns encoded and compressed with zstd (docs/performance.md: the codec and the
-// sizes measured), with its trigram filter.
+// messages; each block's columns but the messages are compressed with zstd as its head, its messages in
+// granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
+// trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
 import { compress } from '@mongodb-js/zstd'
 import type { LogLine, RunKey } from '../logs/model.js'
-import { encodeColumns, type BlockLine } from './block-codec.js'
-import { buildFilter } from './block-filter.js'
+import { encodeBlockPayload, encodeColumns, type BlockLine } from './block-codec.js'
+import { buildFilter, buildGranuleFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
 
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
+/** Lines a granule holds: the unit a read decompresses (docs/performance.md: 128 to 2,048 measured). */
+export const GRANULE_LINES = 1024
 const ZSTD_LEVEL = 3
 
 export interface BuiltBlock {
@@ -56,14 +59,23 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
   const relative = lines.map((l) => ({ ...l, seq: l.seq - minSeq }))
   const first = lines[0] as BlockLine
   const last = lines[lines.length - 1] as BlockLine
+  const messages = lines.map((l) => Buffer.from(l.msg, 'utf8'))
+  const granules: Array<Promise<{ filter: Buffer, frame: Buffer }>> = []
+  for (let i = 0; i < messages.length; i += GRANULE_LINES) {
+    const part = messages.slice(i, i + GRANULE_LINES)
+    // A block of one granule needs no granule filter: its block filter says the same.
+    const filter = messages.length <= GRANULE_LINES ? Buffer.alloc(0) : buildGranuleFilter(part)
+    granules.push(compress(Buffer.concat(part), ZSTD_LEVEL).then((frame) => ({ filter, frame })))
+  }
+  const head = compress(encodeColumns(relative, false), ZSTD_LEVEL)
   return {
     first: { day: first.day, t: first.t, seq: first.seq },
     last: { day: last.day, t: last.t, seq: last.seq },
     minSeq,
     maxSeq,
     count: lines.length,
-    filter: buildFilter(lines.map((l) => Buffer.from(l.msg, 'utf8'))),
-    payload: await compress(encodeColumns(relative), ZSTD_LEVEL)
+    filter: buildFilter(messages),
+    payload: encodeBlockPayload({ granuleLines: GRANULE_LINES, head: await head, granules: await Promise.all(granules) })
   }
 }
 

@@ -1,8 +1,20 @@
-// The columns of one block, before compression: a header (line count, UTC day), the block's label
+// The columns of a block, before compression: a header (line count, UTC day), the block's label
 // dictionary (pod, container, stream triples), then one column at a time so alike bytes sit together for
 // the codec: time deltas (nanoseconds within the day), seq deltas, label indexes, message lengths, and
 // the messages' bytes concatenated. Decoding builds no string until a line is taken.
+//
+// Version 1 (the first block store) compresses all of it as one zstd frame. Version 2 keeps the messages
+// apart, in granules of GRANULE_LINES lines compressed one by one, so a read decompresses only the
+// granules it reaches and a search only those whose filter may hold its value:
+//   varint 2, varint granule count, varint lines per granule, varint head frame length,
+//   per granule: varint frame length, varint filter length;
+//   the granules' filters, the head frame (zstd: every column but the message bytes), then the granules'
+//   frames (zstd: a granule's message bytes concatenated). The table and filters come first so that a
+//   reader could take them alone (substring of the payload) before choosing which frames to fetch.
+// A version-1 payload starts with zstd's magic number, a version-2 payload with the byte 2.
 const VERSION = 1
+const BLOCK_VERSION = 2
+const ZSTD_MAGIC = 0xfd2fb528
 export const DAY_NS = 86_400_000_000_000
 
 /** A line as a block holds it: its UTC day (days since 1970), nanoseconds within the day, seq. */
@@ -79,8 +91,11 @@ class Reader {
   }
 }
 
-/** The block's columns; lines come sorted by (day, t, seq), all of one day, seqs relative to the block's least. */
-export function encodeColumns (lines: BlockLine[]): Buffer {
+/**
+ * The block's columns; lines come sorted by (day, t, seq), all of one day, seqs relative to the block's
+ * least. Without `messages`, the message bytes are left out (a version-2 head).
+ */
+export function encodeColumns (lines: BlockLine[], messages = true): Buffer {
   const w = new Writer()
   const first = lines[0]
   if (first === undefined) throw new Error('a block holds at least one line')
@@ -105,13 +120,54 @@ export function encodeColumns (lines: BlockLine[]): Buffer {
   w.varint(prevSeq)
   for (const l of lines) { w.signed(l.seq - prevSeq); prevSeq = l.seq }
   for (let i = 0; i < lines.length; i++) w.varint(index[i] as number)
-  const messages = lines.map((l) => Buffer.from(l.msg, 'utf8'))
-  for (const m of messages) w.varint(m.length)
-  for (const m of messages) w.bytes(m)
+  const bytes = lines.map((l) => Buffer.from(l.msg, 'utf8'))
+  for (const m of bytes) w.varint(m.length)
+  if (messages) for (const m of bytes) w.bytes(m)
   return w.buf.subarray(0, w.pos)
 }
 
-/** A decoded block: columns as typed arrays over the payload, strings made on demand. */
+/** A version-2 block before it is laid out: its head frame and, per granule, its filter and frame. */
+export interface BlockParts { granuleLines: number, head: Buffer, granules: Array<{ filter: Buffer, frame: Buffer }> }
+
+/** A version-2 payload. */
+export function encodeBlockPayload (parts: BlockParts): Buffer {
+  const w = new Writer()
+  w.varint(BLOCK_VERSION)
+  w.varint(parts.granules.length)
+  w.varint(parts.granuleLines)
+  w.varint(parts.head.length)
+  for (const g of parts.granules) { w.varint(g.frame.length); w.varint(g.filter.length) }
+  for (const g of parts.granules) w.bytes(g.filter)
+  w.bytes(parts.head)
+  for (const g of parts.granules) w.bytes(g.frame)
+  return w.buf.subarray(0, w.pos)
+}
+
+/** The parts of a version-2 payload (subarrays of it); undefined for a version-1 payload, one zstd frame. */
+export function blockParts (payload: Buffer): BlockParts | undefined {
+  if (payload.length >= 4 && payload.readUInt32LE(0) === ZSTD_MAGIC) return undefined
+  const r = new Reader(payload)
+  if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
+  const count = r.varint()
+  const granuleLines = r.varint()
+  const headLength = r.varint()
+  const lengths: Array<[number, number]> = []
+  for (let i = 0; i < count; i++) lengths.push([r.varint(), r.varint()])
+  let at = r.pos
+  const filters = lengths.map(([, filterLength]) => payload.subarray(at, (at += filterLength)))
+  const head = payload.subarray(at, (at += headLength))
+  const granules = lengths.map(([frameLength], g) => ({ filter: filters[g] as Buffer, frame: payload.subarray(at, (at += frameLength)) }))
+  if (at > payload.length) throw new Error('block payload is truncated')
+  return { granuleLines, head, granules }
+}
+
+/** Decompresses a granule's frame (block-read.ts passes zstd's, off the event loop). */
+export type Inflate = (frame: Buffer) => Promise<Buffer>
+
+/**
+ * A decoded block: columns as typed arrays, strings made on demand. A version-1 block holds its message
+ * bytes from the start; a version-2 block holds its head, and each granule's messages once `load`ed.
+ */
 export class DecodedBlock {
   readonly n: number
   readonly day: number
@@ -119,13 +175,22 @@ export class DecodedBlock {
   readonly seq: Float64Array
   readonly label: Uint32Array
   readonly labels: Array<[string, string, string]> = []
-  /** Message i is bytes[msgStart[i], msgStart[i + 1]) of the payload. */
+  /** Message i is bytes [msgStart[i], msgStart[i + 1]) of the messages concatenated (granules end to end). */
   readonly msgStart: Uint32Array
-  readonly bytes: Buffer
+  /** Lines per granule (a version-1 block: one granule of all its lines). */
+  readonly granuleLines: number
+  /** Each granule's message bytes once loaded, and where they start in the concatenation. */
+  private readonly granuleBytes: Array<Buffer | undefined>
+  private readonly loading: Array<Promise<void> | undefined>
+  private readonly granuleBase: Uint32Array
+  private readonly parts: BlockParts | undefined
 
-  /** `seqBase`: the row's min_seq, which the payload's seqs are relative to. */
-  constructor (payload: Buffer, seqBase = 0) {
-    const r = new Reader(payload)
+  /**
+   * `columns`: a version-1 payload decompressed, or a version-2 head decompressed (with its `parts`).
+   * `seqBase`: the row's min_seq, which the seqs are relative to.
+   */
+  constructor (columns: Buffer, seqBase = 0, parts?: BlockParts) {
+    const r = new Reader(columns)
     if (r.varint() !== VERSION) throw new Error('unknown block version')
     const n = this.n = r.varint()
     this.day = r.signed()
@@ -140,42 +205,89 @@ export class DecodedBlock {
     this.label = new Uint32Array(n)
     for (let i = 0; i < n; i++) this.label[i] = r.varint()
     this.msgStart = new Uint32Array(n + 1)
-    const lengths = new Uint32Array(n)
-    for (let i = 0; i < n; i++) lengths[i] = r.varint()
-    let at = r.pos
-    for (let i = 0; i < n; i++) { this.msgStart[i] = at; at += lengths[i] as number }
+    let at = 0
+    for (let i = 0; i < n; i++) { this.msgStart[i] = at; at += r.varint() }
     this.msgStart[n] = at
-    if (at > payload.length) throw new Error('block payload is truncated')
-    this.bytes = payload
+    this.parts = parts
+    this.granuleLines = parts?.granuleLines ?? Math.max(1, n)
+    const granules = parts?.granules.length ?? 1
+    this.granuleBase = new Uint32Array(granules)
+    for (let g = 0; g < granules; g++) this.granuleBase[g] = this.msgStart[Math.min(n, g * this.granuleLines)] as number
+    this.granuleBytes = new Array<Buffer | undefined>(granules)
+    this.loading = new Array<Promise<void> | undefined>(granules)
+    if (parts === undefined) {
+      if (r.pos + at > columns.length) throw new Error('block payload is truncated')
+      this.granuleBytes[0] = columns.subarray(r.pos, r.pos + at)
+    } else if (parts.granules.length !== Math.ceil(n / this.granuleLines)) {
+      throw new Error('block granules do not match its lines')
+    }
   }
 
+  /** Bytes the block holds (or will, once every granule is loaded): what a cache of blocks counts. */
+  get size (): number { return (this.msgStart[this.n] as number) + this.n * 24 }
+
+  granuleOf (i: number): number { return Math.floor(i / this.granuleLines) }
+
+  loaded (g: number): boolean { return this.granuleBytes[g] !== undefined }
+
+  /** Decompresses granule g's messages (once, however many readers ask). */
+  async load (g: number, inflate: Inflate): Promise<void> {
+    if (this.granuleBytes[g] !== undefined) return
+    const frame = this.parts?.granules[g]?.frame
+    if (frame === undefined) throw new Error('no such granule')
+    this.loading[g] ??= inflate(frame).then((bytes) => {
+      const expected = (this.msgStart[Math.min(this.n, (g + 1) * this.granuleLines)] as number) - (this.granuleBase[g] as number)
+      if (bytes.length !== expected) throw new Error('block granule is truncated')
+      this.granuleBytes[g] = bytes
+    }).finally(() => { this.loading[g] = undefined })
+    await this.loading[g]
+  }
+
+  /** Message i; its granule must be loaded. */
   msg (i: number): string {
-    return this.bytes.toString('utf8', this.msgStart[i], this.msgStart[i + 1])
+    const g = this.granuleOf(i)
+    const bytes = this.granuleBytes[g]
+    if (bytes === undefined) throw new Error('block granule not loaded')
+    const base = this.granuleBase[g] as number
+    return bytes.toString('utf8', (this.msgStart[i] as number) - base, (this.msgStart[i + 1] as number) - base)
   }
 
   labelsOf (i: number): [string, string, string] {
     return this.labels[this.label[i] as number] as [string, string, string]
   }
 
-  /** The lines whose message holds `needle`: one search over the concatenated messages, not one per line. */
-  matching (needle: Buffer): Uint8Array {
+  /**
+   * The lines whose message holds `needle`, searching only the granules `mayHold` lets through (loading
+   * them): one search over each granule's concatenated messages, not one per line.
+   */
+  async matching (needle: Buffer, inflate: Inflate, mayHold: (filter: Buffer) => boolean = () => true): Promise<Uint8Array> {
     const hit = new Uint8Array(this.n)
-    if (this.n === 0) return hit
-    const from = this.msgStart[0] as number
-    const to = this.msgStart[this.n] as number
-    let line = 0
-    let at = this.bytes.indexOf(needle, from)
-    while (at !== -1 && at + needle.length <= to) {
-      while ((this.msgStart[line + 1] as number) <= at) line++
+    for (let g = 0; g < this.granuleBytes.length; g++) {
+      const filter = this.parts?.granules[g]?.filter
+      if (filter !== undefined && !mayHold(filter)) continue
+      await this.load(g, inflate)
+      this.search(g, needle, hit)
+    }
+    return hit
+  }
+
+  private search (g: number, needle: Buffer, hit: Uint8Array): void {
+    const bytes = this.granuleBytes[g] as Buffer
+    const base = this.granuleBase[g] as number
+    let line = g * this.granuleLines
+    const end = Math.min(this.n, line + this.granuleLines)
+    if (needle.length === 0) { hit.fill(1, line, end); return }
+    const start = (i: number): number => (this.msgStart[i] as number) - base
+    let at = bytes.indexOf(needle)
+    while (at !== -1) {
+      while (start(line + 1) <= at) line++
       // A match across two messages' boundary is no match: search again from the next message's start.
-      if (at + needle.length <= (this.msgStart[line + 1] as number)) {
+      if (at + needle.length <= start(line + 1)) {
         hit[line] = 1
-        at = this.bytes.indexOf(needle, this.msgStart[line + 1] as number)
+        at = bytes.indexOf(needle, start(line + 1))
       } else {
-        at = this.bytes.indexOf(needle, at + 1)
+        at = bytes.indexOf(needle, at + 1)
       }
     }
-    if (needle.length === 0) hit.fill(1)
-    return hit
   }
 }

@@ -1,26 +1,49 @@
-// A block's token filter: a bloom filter of the byte trigrams of its messages. A `contains` value of three
-// bytes or more can only occur in a block holding each of its trigrams, so PostgreSQL checks the value's
-// bit positions against the filter (get_bit) and never fetches the payload of a block that cannot match.
-// Shorter values open every block in range. The filter only skips blocks; the search itself is exact.
+// Token filters: bloom filters of the byte trigrams of messages. A `contains` value can only occur in
+// messages holding each of its trigrams, so a filter that lacks one of them rules the messages out. Two
+// levels: the block's filter (row column `filter`), which PostgreSQL checks (get_bit on the value's
+// precomputed bit positions) so a block that cannot match is never fetched; and one filter per granule
+// inside the payload, checked here before a granule is decompressed. Filters only skip; the search itself
+// is exact (block-codec.ts: matching), so any substring works, whole word or not.
+//
+// Trigrams holding an ASCII digit are left out of both: numbers, ids and hex make most of a log's distinct
+// trigrams (measured: 16 distinct trigrams a line per 256-line granule with them, a few without), and a
+// value's trigrams with digits are then not checked, which can only let more through, never fewer.
 
 /**
- * Bits per distinct trigram, two hash functions each: about 15 in 100 false positives per trigram, so a
- * block without a six-letter word is opened once in 2,000 (its four trigrams all falsely set). Six bits cut
- * that to 1 in 100,000 and cost 2 bytes a line more on disk (docs/performance.md).
+ * Bits per distinct trigram in a block filter, two hash functions each: about 15 in 100 false positives
+ * per trigram, so a block without a six-letter word is opened once in 2,000 (its four trigrams all falsely
+ * set). Six bits cut that to 1 in 100,000 and cost 2 bytes a line more on disk (docs/performance.md).
  */
 const BITS_PER_TRIGRAM = 4
+/** Bits per distinct trigram in a granule filter, one hash function (docs/performance.md: measured). */
+const GRANULE_BITS_PER_TRIGRAM = 3
 const seen = new Uint8Array(1 << 21) // one bit per possible trigram (2^24), reused by every build
 const touched: number[] = []
 
 const hashes = (x: number): [number, number] =>
   [Math.imul(x, 0x9E3779B1) >>> 1, Math.imul(x ^ 0x5bd1e995, 0x85EBCA77) >>> 1]
 
-/** The filter of a block's messages. */
-export function buildFilter (messages: Buffer[]): Buffer {
+/** murmur3's finalizer: every bit of the trigram moves the low bits a modulo keeps. */
+const granuleHash = (x: number): number => {
+  let h = x ^ (x >>> 16)
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
+
+/** The distinct trigrams without digits of the messages (3 bytes as a number). */
+function trigramsOf (messages: Buffer[]): number[] {
   const trigrams: number[] = []
   for (const m of messages) {
-    for (let i = 0; i + 2 < m.length; i++) {
-      const x = (m[i] as number) | ((m[i + 1] as number) << 8) | ((m[i + 2] as number) << 16)
+    // Bytes after the last digit seen: a trigram needs three in a row.
+    let run = 0
+    for (let i = 0; i < m.length; i++) {
+      if (isDigit(m[i] as number)) { run = 0; continue }
+      if (++run < 3) continue
+      const x = (m[i - 2] as number) | ((m[i - 1] as number) << 8) | ((m[i] as number) << 16)
       const byte = x >>> 3
       const bit = 1 << (x & 7)
       if (((seen[byte] as number) & bit) !== 0) continue
@@ -31,6 +54,23 @@ export function buildFilter (messages: Buffer[]): Buffer {
   }
   for (const b of touched) seen[b] = 0
   touched.length = 0
+  return trigrams
+}
+
+/** The trigrams without digits of a value. */
+function valueTrigrams (value: string): number[] {
+  const b = Buffer.from(value, 'utf8')
+  const out: number[] = []
+  for (let i = 0; i + 2 < b.length; i++) {
+    if (isDigit(b[i] as number) || isDigit(b[i + 1] as number) || isDigit(b[i + 2] as number)) continue
+    out.push((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16))
+  }
+  return out
+}
+
+/** The block filter of a block's messages. */
+export function buildFilter (messages: Buffer[]): Buffer {
+  const trigrams = trigramsOf(messages)
   const bytes = Math.max(8, Math.ceil(trigrams.length * BITS_PER_TRIGRAM / 8))
   const filter = Buffer.alloc(bytes)
   const bits = bytes * 8
@@ -43,18 +83,42 @@ export function buildFilter (messages: Buffer[]): Buffer {
   return filter
 }
 
-/** The hashes a value's trigrams set (each taken modulo a block's filter bits in SQL); none under 3 bytes. */
+/**
+ * The hashes a value's trigrams set (each taken modulo a block's filter bits in SQL); none when it has no
+ * trigram without digits. Filters of every version hold at least these trigrams' bits.
+ */
 export function filterProbe (value: string): number[] {
-  const b = Buffer.from(value, 'utf8')
   const probe = new Set<number>()
-  for (let i = 0; i + 2 < b.length; i++) {
-    for (const h of hashes((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16))) probe.add(h)
-  }
+  for (const x of valueTrigrams(value)) for (const h of hashes(x)) probe.add(h)
   return [...probe]
 }
 
 /** The probe checked as SQL does (tests and the merger use it). */
 export function filterMayHold (filter: Buffer, probe: number[]): boolean {
+  const bits = filter.length * 8
+  return probe.every((h) => (((filter[(h % bits) >>> 3] as number) >> ((h % bits) & 7)) & 1) === 1)
+}
+
+/** A granule's filter of its messages. */
+export function buildGranuleFilter (messages: Buffer[]): Buffer {
+  const trigrams = trigramsOf(messages)
+  const filter = Buffer.alloc(Math.max(8, Math.ceil(trigrams.length * GRANULE_BITS_PER_TRIGRAM / 8)))
+  const bits = filter.length * 8
+  for (const x of trigrams) {
+    const p = granuleHash(x) % bits
+    filter[p >>> 3] = (filter[p >>> 3] as number) | (1 << (p & 7))
+  }
+  return filter
+}
+
+/** The hashes of a value's trigrams for granule filters (empty: every granule may hold it). */
+export function granuleProbe (value: string): number[] {
+  return [...new Set(valueTrigrams(value).map(granuleHash))]
+}
+
+/** Whether a granule with this filter may hold the value of `probe` (an empty filter: not built, may). */
+export function granuleMayHold (filter: Buffer, probe: number[]): boolean {
+  if (filter.length === 0) return true
   const bits = filter.length * 8
   return probe.every((h) => (((filter[(h % bits) >>> 3] as number) >> ((h % bits) & 7)) & 1) === 1)
 }

@@ -30,14 +30,27 @@ export function dayText (day: number): string {
   return text
 }
 
+// The last second made into text (a page's lines mostly share their seconds): its day, second and text.
+let lastDay = NaN
+let lastSecond = NaN
+let lastSecondText = ''
+
 /** Postgres' text of the timestamptz holding (day, t) to the microsecond. */
 export function tsText (day: number, t: number): string {
   const micros = Math.floor(t / 1000)
   const second = Math.floor(micros / 1_000_000)
-  const fraction = micros - second * 1_000_000
-  let text = `${dayText(day)} ${pad2(Math.floor(second / 3600))}:${pad2(Math.floor(second / 60) % 60)}:${pad2(second % 60)}`
-  if (fraction !== 0) text += `.${String(fraction).padStart(6, '0').replace(/0+$/, '')}`
-  return `${text}+00`
+  if (second !== lastSecond || day !== lastDay) {
+    lastSecondText = `${dayText(day)} ${pad2(Math.floor(second / 3600))}:${pad2(Math.floor(second / 60) % 60)}:${pad2(second % 60)}`
+    lastDay = day
+    lastSecond = second
+  }
+  let fraction = micros - second * 1_000_000
+  if (fraction === 0) return `${lastSecondText}+00`
+  // Six digits with Postgres' trailing zeros trimmed.
+  let digits = 6
+  while (fraction % 10 === 0) { fraction /= 10; digits-- }
+  const text = String(fraction)
+  return `${lastSecondText}.${text.length === digits ? text : text.padStart(digits, '0')}+00`
 }
 
 const PG_TS = /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:\+00|Z)?$/

@@ -4,12 +4,13 @@
 // Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap.
 import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
-import type { LogFilters, LogRange } from '../logs/model.js'
+import type { LogFilters, LogRange, RunKey } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES } from './block-build.js'
-import { DecodedBlock } from './block-codec.js'
+import { blockParts, DecodedBlock } from './block-codec.js'
+import { granuleMayHold, granuleProbe } from './block-filter.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
-import { blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
+import { BLOCK_PAYLOAD, blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
 
 export type Db = pg.Pool | pg.PoolClient
 
@@ -39,11 +40,11 @@ class RecentBlocks {
     const known = this.blocks.get(key)
     if (known !== undefined) return known
     this.blocks.set(key, block)
-    this.bytes += block.bytes.length
+    this.bytes += block.size
     for (const [oldest, b] of this.blocks) {
       if (this.bytes <= this.maxBytes) break
       this.blocks.delete(oldest)
-      this.bytes -= b.bytes.length
+      this.bytes -= b.size
     }
     return block
   }
@@ -62,8 +63,8 @@ const recentOf = (db: Db): RecentBlocks => {
   return recent
 }
 
-/** A candidate block: its edge in merge order (from the row, no payload decoded) and its lines on demand. */
-interface Candidate { edge: Position, load: () => Promise<DecodedBlock> }
+/** A block row from the source: its edge in merge order (from the row, no payload decoded). */
+interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, first: [string, number, string] }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
@@ -74,7 +75,7 @@ class BlockSource {
 
   constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number) {}
 
-  async next (): Promise<Candidate | undefined> {
+  async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
       if (this.done) return undefined
       const statement = blockPage({ ...this.q, limit: this.pageSize, ...(this.after === undefined ? {} : { after: this.after }) })
@@ -89,14 +90,56 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
+    // A block is named by its run and its first line: each line is in one block only.
     const { group, kind, id } = this.q.run
-    const recentBlocks = recentOf(this.db)
-    const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
-      load: async () => recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(row[4]), Number(row[3])))
+      minSeq: Number(row[3]),
+      payload: row[4],
+      key: `${group}\u0000${kind}\u0000${id}\u0000${row[5]}\u0000${row[6]}\u0000${row[7]}`,
+      first: [row[5], row[6], row[7]]
     }
+  }
+}
+
+/** A binary heap, least first by `before`. */
+class Heap<T> {
+  readonly items: T[] = []
+  constructor (private readonly before: (a: T, b: T) => boolean) {}
+  get top (): T | undefined { return this.items[0] }
+  push (x: T): void {
+    const h = this.items
+    h.push(x)
+    let i = h.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.before(h[i] as T, h[parent] as T)) return
+      [h[i], h[parent]] = [h[parent] as T, h[i] as T]
+      i = parent
+    }
+  }
+
+  /** The top changed (its key grew): move it down. */
+  sift (): void {
+    const h = this.items
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      let m = i
+      if (l < h.length && this.before(h[l] as T, h[m] as T)) m = l
+      if (l + 1 < h.length && this.before(h[l + 1] as T, h[m] as T)) m = l + 1
+      if (m === i) return
+      [h[i], h[m]] = [h[m] as T, h[i] as T]
+      i = m
+    }
+  }
+
+  pop (): T | undefined {
+    const h = this.items
+    const top = h[0]
+    const last = h.pop() as T
+    if (h.length > 0) { h[0] = last; this.sift() }
+    return top
   }
 }
 
@@ -130,45 +173,74 @@ export function rangeBounds (range: LogRange): { lower: Position, upper: Positio
   return { lower, upper }
 }
 
-/** Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`, until it returns false. */
+const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
+
+/** A block's payload decoded: a version-1 block whole, a version-2 block's head (granules load on demand). */
+async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+  const parts = blockParts(payload)
+  if (parts === undefined) return new DecodedBlock(await decompress(payload), minSeq)
+  return new DecodedBlock(await decompress(parts.head), minSeq, parts)
+}
+
+/**
+ * A block of a page was deleted before its payload was fetched (retention, or a merge that replaced it by
+ * other blocks, whose lines this read's pages may have passed): the read starts again, on the blocks as
+ * they are now.
+ */
+class BlockGone extends Error {}
+const ATTEMPTS = 3
+
+/** A block of a page decoded, its payload fetched first when the page left it out; undefined: deleted since. */
+async function openBlock (db: Db, run: RunKey, row: SourceRow): Promise<DecodedBlock | undefined> {
+  let payload = row.payload
+  if (payload === null) {
+    const { rows } = await db.query<[Buffer]>({ name: 'block-payload', text: BLOCK_PAYLOAD, values: [run.group, run.kind, run.id, ...row.first], rowMode: 'array' })
+    if (rows[0] === undefined) return undefined
+    payload = rows[0][0]
+  }
+  return await decodeBlock(payload, row.minSeq)
+}
+
+/** A payload decoded with every granule loaded (tests and tools; reads load only what they reach). */
+export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+  const block = await decodeBlock(payload, minSeq)
+  for (let g = 0; g * block.granuleLines < block.n; g++) await block.load(g, inflate)
+  return block
+}
+
+/**
+ * Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`,
+ * until it returns false. A block's head is decoded once the merge reaches its edge (taken from the row),
+ * and a granule's messages once a line of it is taken; a search loads only the granules whose filter may
+ * hold its value.
+ */
 export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
   const asc = q.order === 'asc'
   const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
+  const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
+  const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
+  const recentBlocks = recentOf(db)
   const source = new BlockSource(db, q, pageSize)
-  const heap: Cursor[] = []
-  const before = (a: Cursor, b: Cursor): boolean => dir * compare(linePosition(a), linePosition(b)) < 0
-  const up = (i: number): void => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!before(heap[i] as Cursor, heap[parent] as Cursor)) return
-      [heap[i], heap[parent]] = [heap[parent] as Cursor, heap[i] as Cursor]
-      i = parent
-    }
-  }
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1
-      let m = i
-      if (l < heap.length && before(heap[l] as Cursor, heap[m] as Cursor)) m = l
-      if (l + 1 < heap.length && before(heap[l + 1] as Cursor, heap[m] as Cursor)) m = l + 1
-      if (m === i) return
-      [heap[i], heap[m]] = [heap[m] as Cursor, heap[i] as Cursor]
-      i = m
-    }
-  }
+  const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
     return asc ? compare(p, q.upper) < 0 : compare(p, q.lower) >= 0
   }
   let next = await source.next()
   for (;;) {
-    const top = heap[0]
+    const top = heap.top
     if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
-      const block = await next.load()
-      const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: needle === undefined ? undefined : block.matching(needle) }
-      if (c.i >= 0 && c.i < block.n && inBounds(c)) { heap.push(c); up(heap.length - 1) }
+      const row = next
+      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row)
+      if (block === undefined) throw new BlockGone()
+      recentBlocks.set(row.key, block)
+      const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
+      if (c.i >= 0 && c.i < block.n && inBounds(c)) {
+        if (needle !== undefined) c.hits = await block.matching(needle, inflate, mayHold)
+        heap.push(c)
+      }
       next = await source.next()
       continue
     }
@@ -178,15 +250,13 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     const s = block.seq[i] as number
     if ((top.labelOk === undefined || top.labelOk[block.label[i] as number] === 1) && (top.hits === undefined || top.hits[i] === 1) &&
       (q.fromSeq === undefined || s >= q.fromSeq) && (q.toSeq === undefined || s < q.toSeq)) {
+      const g = block.granuleOf(i)
+      if (!block.loaded(g)) await block.load(g, inflate)
       if (!take(block, i)) return
     }
     top.i += dir
-    if (top.i >= 0 && top.i < block.n && inBounds(top)) {
-      down(0)
-    } else {
-      const last = heap.pop() as Cursor
-      if (heap.length > 0) { heap[0] = last; down(0) }
-    }
+    if (top.i >= 0 && top.i < block.n && inBounds(top)) heap.sift()
+    else heap.pop()
   }
 }
 
@@ -208,9 +278,21 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   if (limit <= 0) return rows
   const { lower, upper } = rangeBounds(range)
   if (compare(lower, upper) >= 0) return rows
-  const q = { run: range.run, order: range.order, lower, upper, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
-  await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
-  return rows
+  // A read with filters may pass many blocks to find `limit` lines (a search opens most blocks of its
+  // range): it takes payloads with its pages. Other reads stop after `limit` lines of the first blocks,
+  // so they fetch a payload only when they open its block.
+  const f = range.filters ?? {}
+  const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
+  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
+      return rows
+    } catch (err) {
+      if (!(err instanceof BlockGone) || attempt === ATTEMPTS) throw err
+      rows.length = 0
+    }
+  }
 }
 
 /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */

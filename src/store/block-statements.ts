@@ -12,8 +12,11 @@ export const INSERT_BLOCKS = `INSERT INTO log_blocks (resource_group, run_kind, 
 SELECT * FROM unnest($1::text[], $2::run_kind[], $3::text[], $4::timestamptz[], $5::smallint[], $6::bigint[],
   $7::timestamptz[], $8::smallint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::int[], $13::bytea[], $14::bytea[])`
 
-/** What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq and payload. */
-export type BlockRow = [string, number, string, string, Buffer]
+/**
+ * What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq, the
+ * payload (null when the page leaves payloads out) and its first line's position (its key).
+ */
+export type BlockRow = [string, number, string, string, Buffer | null, string, number, string]
 
 /** Blocks whose lines may lie in [lower, upper) (positions, upper exclusive), and their paging. */
 export interface BlockQuery {
@@ -28,7 +31,16 @@ export interface BlockQuery {
   /** The position (as text, from the last block of the previous page) to continue after. */
   after?: [string, number, string]
   limit: number
+  /**
+   * Leave payloads out of the page (fetched one block at a time, BLOCK_PAYLOAD, once the merge reaches
+   * it): a read that stops after `limit` lines then never moves the payloads of blocks it does not open.
+   */
+  withoutPayloads?: boolean
 }
+
+/** One block's payload by its key (the first line's position), from a page that left payloads out. */
+export const BLOCK_PAYLOAD = `SELECT payload FROM log_blocks WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3
+  AND first_ts = $4 AND first_ns = $5 AND first_seq = $6`
 
 // 10000-01-01: past every instant stored (year 9999 is the last).
 const PAST_LAST_DAY = 2_932_897
@@ -70,9 +82,10 @@ export function blockPage (q: BlockQuery): Statement {
     name += '-page'
   }
   const dir = asc ? '' : ' DESC'
+  if (q.withoutPayloads === true) name += '-keys'
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, payload FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(q.limit)}`,
     values
   }

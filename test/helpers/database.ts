@@ -1,8 +1,7 @@
 // A fresh, migrated database for one test file, dropped when the file's tests end.
 import { randomBytes } from 'node:crypto'
-import { decompress } from '@mongodb-js/zstd'
 import pg from 'pg'
-import { DecodedBlock } from '../../src/store/block-codec.js'
+import { decodePayload } from '../../src/store/block-read.js'
 import { migrate } from '../../src/store/migrate.js'
 import { createOnCluster, dropOnWorkers, onCitus } from './citus.js'
 
@@ -69,7 +68,7 @@ export async function storedMessages (databaseUrl: string, runId?: string): Prom
       'SELECT payload, min_seq FROM log_blocks WHERE $1::text IS NULL OR run_id = $1', [runId ?? null])
     const messages: string[] = []
     for (const r of rows) {
-      const block = new DecodedBlock(await decompress(r.payload), Number(r.min_seq))
+      const block = await decodePayload(r.payload, Number(r.min_seq))
       for (let i = 0; i < block.n; i++) messages.push(block.msg(i))
     }
     return messages
