@@ -1,6 +1,9 @@
 // The scale benchmark's store: a deterministic plan of runs (sizes, lifetimes, pods, containers) and its
-// lines written as COPY text. Lines come in shipper-sized chunks of one run, chunks of all runs in time
-// order, as a store fed by Fluent Bit or Vector fills; run sizes are Zipf-like, a few runs hold most lines.
+// lines written as COPY text. Messages are realistic templated lines (messages.ts). Lines come in
+// shipper-sized chunks of one run, chunks of all runs in time order, as a store fed by Fluent Bit or
+// Vector fills; run sizes are Zipf-like, a few runs hold most lines.
+
+import { containersOf, podsOf, RARE_WORD, RunVoice } from './messages.js'
 
 /** What a data set is made of; the same spec always makes the same lines. */
 export interface DatasetSpec {
@@ -27,12 +30,13 @@ export interface RunPlan {
   lastMicros: number
   pods: string[]
   containers: string[]
+  /** Digits of the sub-second a run's shipper keeps: 3 (ms), 6 (µs) or 9 (ns), as Python logging, Go and CRI stamp. */
+  precision: 3 | 6 | 9
 }
 
 const DAY_US = 86_400_000_000
 const HOUR_US = 3_600_000_000
 const GROUPS = ['default', 'team-vision', 'team-nlp', 'team-fraud']
-const CONTAINERS = ['main', 'istio-proxy', 'storage-initializer', 'metrics-exporter']
 
 /** mulberry32: small, fast, and the same on every machine. */
 export function prng (seed: number): () => number {
@@ -45,6 +49,8 @@ export function prng (seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+export { RARE_WORD }
 
 export const dayStartMicros = (day: string): number => Date.parse(`${day}T00:00:00Z`) * 1000
 export const dayOf = (spec: DatasetSpec, i: number): string => new Date(dayStartMicros(spec.firstDay) / 1000 + i * 86_400_000).toISOString().slice(0, 10)
@@ -67,7 +73,6 @@ export function planRuns (spec: DatasetSpec): RunPlan[] {
     const kind = r % 5 === 4 ? 'execution' : 'deployment'
     const id = `${kind === 'execution' ? 'e' : 'd'}${(r * 2654435761 >>> 0).toString(16).padStart(8, '0')}${String(r).padStart(5, '0')}`
     const podCount = 1 + Math.floor(random() * 4)
-    const hash = Math.floor(random() * 0xfffff).toString(16).padStart(5, '0')
     plans.push({
       index: r,
       group: GROUPS[r % GROUPS.length] as string,
@@ -76,8 +81,9 @@ export function planRuns (spec: DatasetSpec): RunPlan[] {
       lines,
       firstMicros: first,
       lastMicros: first + life,
-      pods: Array.from({ length: podCount }, (_, p) => `${id}-predictor-${hash}-${String.fromCharCode(97 + p)}${hash.slice(0, 4)}`),
-      containers: CONTAINERS.slice(0, 1 + Math.floor(random() * 3))
+      pods: podsOf(kind, id, podCount, random),
+      containers: containersOf(kind),
+      precision: r % 10 < 5 ? 3 : r % 10 < 8 ? 6 : 9
     })
   }
   // What the floor left over goes to the largest run, so the total is exact.
@@ -86,21 +92,6 @@ export function planRuns (spec: DatasetSpec): RunPlan[] {
   if (largest.lines < 1) throw new Error(`${spec.lines} lines are too few for ${spec.runs} runs`)
   return plans
 }
-
-// Words for messages; a few carry quotes, as JSON-formatted application logs do.
-const WORDS = ('request handled status=200 latency_ms model=resnet50 batch_size tokens user_id trace_id span_id GET POST ' +
-  '/v2/inference predict ok "cache":"hit" "level":"info" retry upstream timeout connection pool worker shard replica ' +
-  'checkpoint epoch loss=0.0231 accuracy=0.97 gpu_mem=14.2GiB throughput samples/s warmup scheduler queue depth').split(' ')
-
-/** A long text of words to cut messages from (no tab, newline or backslash: COPY needs no escaping). */
-function fillerText (random: () => number): string {
-  let text = ''
-  while (text.length < 1 << 16) text += `${WORDS[Math.floor(random() * WORDS.length)] as string} `
-  return text
-}
-
-/** In one line of 2,000 of every run, and in no other. */
-export const RARE_WORD = 'quokka'
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 const pad6 = (n: number): string => String(n).padStart(6, '0')
@@ -123,7 +114,8 @@ export interface RunBounds { firstMicros: Float64Array, firstNanos: Int16Array, 
  */
 export async function generate (spec: DatasetSpec, plans: RunPlan[], sink: DaySink): Promise<RunBounds> {
   const random = prng(spec.seed ^ 0x5eed)
-  const filler = fillerText(random)
+  // Each run speaks with its own voice and generator: its lines do not depend on the other runs'.
+  const voices = plans.map((p) => new RunVoice(p.kind, p.lines, prng((spec.seed * 7919) ^ (p.index + 1))))
   const spanStart = dayStartMicros(spec.firstDay)
   // Per run: chunk count and the next chunk's number; a heap of runs keyed by their next chunk's start.
   // A chunk spans at most an hour, so a day's partition is complete soon after the merge passes its end.
@@ -198,12 +190,19 @@ export async function generate (spec: DatasetSpec, plans: RunPlan[], sink: DaySi
     const step = Math.max(1, Math.floor((t1 - t0) / Math.max(1, to - from)))
     const prefix = `${p.group}\t${p.kind}\t${p.id}\t`
     let micros = t0
+    const truncate = p.precision === 3 ? (us: number): number => us - us % 1000 : (us: number): number => us
     let nanos = 0
     for (let i = from; i < to; i++) {
-      // A burst: about one line in four shares the previous line's timestamp.
-      if (i === from || random() >= 0.25) {
-        micros = t0 + (i - from) * step + Math.floor(random() * step)
-        nanos = Math.floor(random() * 1000)
+      // Lines come in bursts, as a request or a training step writes several: a new burst starts at about
+      // one line in three, one line in seven shares the previous line's timestamp, and the others follow
+      // it within 2 ms. Times never go back, nor past the chunk's end.
+      const u = random()
+      if (i === from || u < 0.3) {
+        micros = truncate(Math.max(micros, t0 + (i - from) * step + Math.floor(random() * step)))
+        nanos = p.precision === 9 ? Math.floor(random() * 1000) : 0
+      } else if (u >= 0.45) {
+        micros = truncate(Math.max(micros, Math.min(t1 - 1, micros + 1 + Math.floor(random() * 2000))))
+        nanos = p.precision === 9 ? Math.floor(random() * 1000) : 0
       }
       const day = Math.floor((micros - spanStart) / DAY_US)
       if (day !== dayPrefixFor) {
@@ -216,21 +215,10 @@ export async function generate (spec: DatasetSpec, plans: RunPlan[], sink: DaySi
         const s = second % 86_400
         secondText = `${dayPrefixOf} ${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`
       }
-      const stderr = random() < 0.1
+      const voice = voices[r] as RunVoice
+      const { msg, container, stream } = voice.line(i, micros)
       const pod = p.pods[i % p.pods.length] as string
-      const container = p.containers[Math.floor(random() * p.containers.length)] as string
-      // 50 to 500 bytes, most of them short: 50 + 450 u³, about 160 on average, half under 110.
-      const u = random()
-      const length = 50 + Math.floor(450 * u * u * u)
-      const head = stderr
-        ? `ERROR [worker-${i % 16}] request ${i} failed: `
-        : (i & 3) === 0 ? `{"level":"info","seq":${i},"msg":"` : `INFO  [worker-${i % 16}] request ${i} `
-      const start = Math.floor(random() * ((1 << 16) - 600))
-      const body = filler.slice(start, start + Math.max(0, length - head.length - 2))
-      // One line in 2,000 carries a word found nowhere else: the search benchmark's needle.
-      const rare = i % 2000 === 1999 ? ` ${RARE_WORD}` : ''
-      const msg = (i & 3) === 0 && !stderr ? `${head}${body}${rare}"}` : `${head}${body}${rare}`
-      buffers[day] += `${prefix}${secondText}.${pad6(micros % 1_000_000)}+00\t${nanos}\t${i}\t${container}\t${pod}\t${stderr ? 'stderr' : 'stdout'}\t${msg}\n`
+      buffers[day] += `${prefix}${secondText}.${pad6(micros % 1_000_000)}+00\t${nanos}\t${i}\t${container}\t${pod}\t${stream}\t${msg}\n`
       if (i === 0) { bounds.firstMicros[r] = micros; bounds.firstNanos[r] = nanos }
       if ((buffers[day] as string).length >= 65536) {
         const text = buffers[day] as string
