@@ -112,6 +112,8 @@ function text (line: Record<string, unknown>, field: string, index: number, requ
 // out-of-range field, goes through parseRfc3339 and toStoredParts, which give the same parts.
 const DIGIT_0 = 0x30
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+/** Nanoseconds of one unit of the last of `digits` fraction digits. */
+const SCALE = [0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1]
 
 const digitsAt = (s: string, at: number, n: number): number => {
   let v = 0
@@ -128,7 +130,8 @@ interface StoredParts { instant: Instant, ts: string, nanos: number, day: string
 /** The stored parts of `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` from 1970 on; undefined for any other text. */
 function utcParts (s: string): StoredParts | undefined {
   const n = s.length
-  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 0x5a /* Z */ || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return undefined
+  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 0x5a /* Z */ || s.charCodeAt(4) !== 0x2d /* - */ || s.charCodeAt(7) !== 0x2d ||
+    s.charCodeAt(10) !== 0x54 /* T */ || s.charCodeAt(13) !== 0x3a /* : */ || s.charCodeAt(16) !== 0x3a) return undefined
   const year = digitsAt(s, 0, 4)
   const month = digitsAt(s, 5, 2)
   const day = digitsAt(s, 8, 2)
@@ -141,10 +144,10 @@ function utcParts (s: string): StoredParts | undefined {
   let fraction = 0 // nanoseconds
   if (n > 20) {
     const digits = n - 21
-    if (s[19] !== '.' || digits < 1) return undefined
+    if (s.charCodeAt(19) !== 0x2e /* . */ || digits < 1) return undefined
     const f = digitsAt(s, 20, digits)
     if (f < 0) return undefined
-    fraction = f * 10 ** (9 - digits)
+    fraction = f * (SCALE[digits] as number)
   }
   const instant = BigInt(Date.UTC(year, month - 1, day, hour, minute, second)) * NS_PER_MS + BigInt(fraction)
   const micros = Math.floor(fraction / 1000)
