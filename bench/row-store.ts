@@ -20,7 +20,9 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/*.sql', import.meta.url)
  */
 function linkModules (dir: string): void {
   const modules = path.join(dir, 'node_modules')
-  if (existsSync(path.join(modules, '.complete'))) return
+  // Made once per checkout linked to (another checkout's links may point to one since removed).
+  const marker = path.join(modules, '.complete')
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === ROOT) return
   // An earlier run's node_modules may be a link to a checkout's: remove the link, never what it points to.
   if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) unlinkSync(modules)
   else rmSync(modules, { recursive: true, force: true })
@@ -49,7 +51,7 @@ function linkModules (dir: string): void {
   mkdirSync(modules, { recursive: true })
   link(path.join(ROOT, 'node_modules'), modules)
   if (existsSync(path.join(extra, 'node_modules'))) link(path.join(extra, 'node_modules'), modules)
-  writeFileSync(path.join(modules, '.complete'), '')
+  writeFileSync(marker, ROOT)
 }
 
 /** The built release's directory (made once, reused by later runs). */
