@@ -1,15 +1,16 @@
-// `npm run bench -- export [--runs 1000] [--lines 1000]`: loads runs x lines straight into the store with
-// COPY, requests one export of all of them through the service's HTTP API, waits for READY and prints the
-// time it took and the service process's peak RSS (VmHWM), before and after the export.
+// `npm run bench -- export [--runs 1000] [--lines 1000]`: loads runs x lines of the data set's messages
+// straight into the block store (bench/fill-blocks.ts), requests one export of all of them through the
+// service's HTTP API, waits for READY and prints the time it took and the service process's peak RSS
+// (VmHWM), before and after the export.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
+import { prng } from './dataset.js'
+import { BlockFiller, type FillLine } from './fill-blocks.js'
 import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
+import { RunVoice } from './messages.js'
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { runs: { type: 'string', default: '1000' }, lines: { type: 'string', default: '1000' } } })
 const runs = Number(values.runs)
@@ -21,26 +22,22 @@ await client.connect()
 const base = Date.now() - 60 * 60_000
 // A run's lines span about 33 minutes (up to 2 million lines a run; 1 ms apart beyond), all before now.
 const stepMs = Math.max(1, Math.floor(2_000_000 / perRun))
-const days = new Set([new Date(base).toISOString().slice(0, 10), new Date(base + perRun * stepMs).toISOString().slice(0, 10)])
-for (const day of days) await client.query('SELECT log_lines_ensure_partition($1::date)', [day])
-
-function * copyRows (): Generator<string> {
-  for (let r = 0; r < runs; r++) {
-    let chunk = ''
-    for (let i = 0; i < perRun; i++) {
-      const ts = new Date(base + i * stepMs).toISOString()
-      chunk += `bench\texecution\te-bench-${String(r).padStart(4, '0')}\t${ts}\t${i % 1000}\t${i}\tmain\tpod-${i % 2}\t${i % 9 === 0 ? 'stderr' : 'stdout'}\t` +
-        `step ${i} of run ${r} finished in ${i % 97} ms ${'payload '.repeat(1 + (i % 12))}\n`
-      if (chunk.length > 1 << 20) { yield chunk; chunk = '' }
+const loadStart = performance.now()
+const filler = new BlockFiller(client)
+for (let r = 0; r < runs; r++) {
+  // The data set's messages (bench/messages.ts), a voice per run.
+  const voice = new RunVoice('execution', perRun, prng(r + 1))
+  for (let from = 0; from < perRun; from += 10_000) {
+    const lines: FillLine[] = []
+    for (let i = from; i < Math.min(perRun, from + 10_000); i++) {
+      const ms = base + i * stepMs
+      const { msg, container, stream } = voice.line(i, ms * 1000)
+      lines.push({ instant: BigInt(ms) * 1_000_000n + BigInt(i % 1000), msg, container, stream, pod: `pod-${i % 2}` })
     }
-    yield chunk
+    await filler.add({ group: 'bench', kind: 'execution', id: `e-bench-${String(r).padStart(4, '0')}` }, lines)
   }
 }
-const loadStart = performance.now()
-await pipeline(Readable.from(copyRows()), client.query(copyFrom('COPY log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg) FROM STDIN')))
-await client.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
-  SELECT resource_group, run_kind, run_id, min(ts), 0, max(ts), 999, count(*), count(*) FROM log_lines GROUP BY 1, 2, 3`)
-await client.query('ANALYZE log_lines')
+await filler.finish()
 await client.end()
 const loadSeconds = (performance.now() - loadStart) / 1000
 
@@ -67,7 +64,7 @@ await rm(dataDir, { recursive: true, force: true })
 await db.close()
 
 const lines = runs * perRun
-console.log(`\nexport benchmark: ${runs} runs x ${perRun} lines (${lines} lines) on ${db.server}; loaded with COPY in ${loadSeconds.toFixed(1)} s`)
+console.log(`\nexport benchmark: ${runs} runs x ${perRun} lines (${lines} lines) on ${db.server}; loaded into blocks in ${loadSeconds.toFixed(1)} s`)
 console.log('| runs | lines | request to READY s | lines/s | archive MiB | service peak RSS before MiB | service peak RSS after MiB |')
 console.log('|---|---|---|---|---|---|---|')
 console.log(`| ${totalExecutions} | ${lines} | ${seconds.toFixed(1)} | ${Math.round(lines / seconds)} | ${(archiveBytes / 1048576).toFixed(1)} | ${peakBefore.toFixed(0)} | ${peakAfter.toFixed(0)} |`)

@@ -4,6 +4,7 @@ const BENCHMARKS: Record<string, string> = {
   read: './read.js',
   export: './export.js',
   ingest: './ingest.js',
+  'ingest-stages': './ingest-stages.js',
   tail: './tail.js',
   stream: './stream.js',
   soak: './soak.js',

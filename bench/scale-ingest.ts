@@ -6,35 +6,31 @@ import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { prng } from './dataset.js'
+import { podsOf, RunVoice } from './messages.js'
 
 export const INGEST_GROUP = 'bench-ingest'
 export const INGEST_BATCHES = [1000, 10_000]
 
-interface Line { ms: number, ns: number, msg: string, pod: string, container: string, stream: string }
+export interface Line { ms: number, ns: number, msg: string, pod: string, container: string, stream: string }
 
 export interface IngestRow { format: string, batch: number, bodyBytes: number, linesPerSecond: number }
 
-/** Lines of the last 50 minutes, messages 50 to 500 bytes as in the loaded data. */
-function makeLines (n: number): Line[] {
+/** Lines of the last 50 minutes, the data set's messages (messages.ts): one deployment's voice, three pods. */
+export function makeLines (n: number): Line[] {
   const random = prng(7)
+  const voice = new RunVoice('deployment', n, random)
+  const pods = podsOf('deployment', 'd0bench', 3, random)
   const base = Date.now() - 50 * 60_000
   return Array.from({ length: n }, (_, i) => {
-    const u = random()
-    const head = `INFO  [worker-${i % 16}] request ${i} handled in ${i % 97} ms `
-    return {
-      ms: base + Math.floor(i * 2_500_000 / n),
-      ns: Math.floor(random() * 1_000_000),
-      msg: head + 'payload "x" '.repeat(Math.max(0, Math.floor((50 + 450 * u * u * u - head.length) / 12))),
-      pod: `predictor-7d9c5b-${'abc'[i % 3] as string}x2k9`,
-      container: i % 4 === 0 ? 'istio-proxy' : 'main',
-      stream: i % 10 === 0 ? 'stderr' : 'stdout'
-    }
+    const ms = base + Math.floor(i * 2_500_000 / n)
+    const { msg, container, stream } = voice.line(i, ms * 1000)
+    return { ms, ns: Math.floor(random() * 1_000_000), msg, pod: pods[i % pods.length] as string, container, stream }
   })
 }
 
-const rfc3339 = (l: Line): string => `${new Date(l.ms).toISOString().slice(0, 19)}.${String((l.ms % 1000) * 1_000_000 + l.ns).padStart(9, '0')}Z`
-const native = (l: Line): string => JSON.stringify({ timestamp: rfc3339(l), msg: l.msg, pod: l.pod, container: l.container, stream: l.stream })
-const FORMATS = [
+export const rfc3339 = (l: Line): string => `${new Date(l.ms).toISOString().slice(0, 19)}.${String((l.ms % 1000) * 1_000_000 + l.ns).padStart(9, '0')}Z`
+export const native = (l: Line): string => JSON.stringify({ timestamp: rfc3339(l), msg: l.msg, pod: l.pod, container: l.container, stream: l.stream })
+export const FORMATS = [
   { name: 'HTTP JSON', type: 'application/json', body: (lines: Line[]) => Buffer.from(`[${lines.map(native).join(',')}]`) },
   { name: 'HTTP NDJSON', type: 'application/x-ndjson', body: (lines: Line[]) => Buffer.from(lines.map(native).join('\n') + '\n') }
 ]

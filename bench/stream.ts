@@ -1,12 +1,15 @@
 // `npm run bench -- stream [--lines 1000000]`: one NDJSON read of a whole run, and the service process's
-// peak RSS (VmHWM in /proc/<pid>/status) before and after it. The lines are generated in Postgres (no
-// ingest in the measured process), so the peak is the read's.
+// peak RSS (VmHWM in /proc/<pid>/status) before and after it. The lines are written into blocks by this
+// process (bench/fill-blocks.ts), not by the measured service, so the peak is the read's.
 import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
 import { createBrotliDecompress, createGunzip } from 'node:zlib'
 import pg from 'pg'
+import { prng } from './dataset.js'
+import { BlockFiller, type FillLine } from './fill-blocks.js'
 import { benchDatabase, benchToken, memoryOf, startService } from './harness.js'
+import { RunVoice } from './messages.js'
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { lines: { type: 'string', default: '1000000' }, encoding: { type: 'string', default: 'identity' } } })
 const total = Number(values.lines)
@@ -15,19 +18,20 @@ const db = await benchDatabase()
 const start = Date.now() - 3 * 3600_000
 const client = new pg.Client({ connectionString: db.url })
 await client.connect()
-for (let day = start - (start % 86_400_000); day <= Date.now() + 86_400_000; day += 86_400_000) {
-  await client.query('SELECT log_lines_ensure_partition($1::date)', [new Date(day).toISOString().slice(0, 10)])
-}
 const loadStart = performance.now()
-// Two lines per millisecond over the hours before now, a msg of 60 to 180 bytes.
-await client.query(`INSERT INTO log_lines (resource_group, run_kind, run_id, ts, ts_ns, seq, container, pod, stream, msg)
-  SELECT 'default', 'deployment', 'stream-bench', to_timestamp($1::double precision / 1000) + (i / 2) * interval '1 millisecond', i % 1000, i,
-         'main', 'pod-' || (i % 3), CASE WHEN i % 9 = 0 THEN 'stderr' ELSE 'stdout' END,
-         'request ' || i || ' handled ' || repeat('payload ', (1 + i % 16)::int)
-  FROM generate_series(0, $2::bigint - 1) AS i`, [start, total])
-await client.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq)
-  VALUES ('default', 'deployment', 'stream-bench', to_timestamp($1::double precision / 1000), 0, now(), 0, $2, $2)`, [start, total])
-await client.query('ANALYZE log_lines')
+// Two lines per millisecond over the hours before now, the data set's messages (bench/messages.ts).
+const filler = new BlockFiller(client)
+const voice = new RunVoice('deployment', total, prng(1))
+for (let from = 0; from < total; from += 50_000) {
+  const lines: FillLine[] = []
+  for (let i = from; i < Math.min(total, from + 50_000); i++) {
+    const ms = start + Math.floor(i / 2)
+    const { msg, container, stream } = voice.line(i, ms * 1000)
+    lines.push({ instant: BigInt(ms) * 1_000_000n + BigInt(i % 1000), msg, container, stream, pod: `pod-${i % 3}` })
+  }
+  await filler.add({ group: 'default', kind: 'deployment', id: 'stream-bench' }, lines)
+}
+await filler.finish()
 await client.end()
 const loadSeconds = (performance.now() - loadStart) / 1000
 
@@ -57,7 +61,7 @@ await service.stop()
 await db.close()
 
 const row = { lines, bodyMiB: bytes / 1048576, readSeconds, linesPerSecond: lines / readSeconds, rssBeforeMiB: before.rssMiB, peakBeforeMiB: before.hwmMiB, peakAfterMiB: after.hwmMiB }
-console.log(`\nstream benchmark: one NDJSON read (Accept-Encoding: ${values.encoding}) of ${total} lines generated in ${loadSeconds.toFixed(1)} s, on ${db.server}`)
+console.log(`\nstream benchmark: one NDJSON read (Accept-Encoding: ${values.encoding}) of ${total} lines written into blocks in ${loadSeconds.toFixed(1)} s, on ${db.server}`)
 console.log('| lines read | body MiB | seconds | lines/s | RSS before MiB | peak RSS before MiB | peak RSS after read MiB |')
 console.log('|---|---|---|---|---|---|---|')
 console.log(`| ${row.lines} | ${row.bodyMiB.toFixed(1)} | ${row.readSeconds.toFixed(2)} | ${Math.round(row.linesPerSecond)} | ${row.rssBeforeMiB.toFixed(1)} | ${row.peakBeforeMiB.toFixed(1)} | ${row.peakAfterMiB.toFixed(1)} |`)

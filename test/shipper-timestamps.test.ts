@@ -3,7 +3,8 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { fromEpochNanosText, fromEpochSeconds, parseShipperTimestamp } from '../src/ingest/timestamps.js'
-import { parseRfc3339, parseRfc3339Calendar, TimestampError } from '../src/time.js'
+import { parseLogBatch, storedLine } from '../src/logs/ingest-body.js'
+import { MAX_INSTANT, parseRfc3339, parseRfc3339Calendar, TimestampError } from '../src/time.js'
 
 const outcome = (parse: (text: string) => bigint, text: string): string => {
   try {
@@ -42,6 +43,45 @@ t.test('parseRfc3339\'s UTC fast path gives the same instant or the same refusal
     '1970-01-01T00:00:00Z', '1969-12-31T23:59:59.5Z', '2024-04-31T00:00:00Z', '2024-12-31T23:59:59Z']) {
     t.equal(outcome(parseRfc3339, text), outcome(parseRfc3339Calendar, text), text)
   }
+})
+
+t.test('a native line\'s timestamp is stored as parseRfc3339 and toStoredParts make it, or refused alike', async (t) => {
+  const limits = { now: 0n, oldest: null, newest: MAX_INSTANT, lineMaxBytes: 1000 }
+  // The stored line, or the refusal's message, of one line with this timestamp through the write path.
+  const written = (text: string): string => {
+    try {
+      return JSON.stringify(parseLogBatch([{ timestamp: text, msg: 'm' }], limits)?.lines[0], (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)
+    } catch (err) {
+      return `refused: ${(err as Error).message}`
+    }
+  }
+  const expected = (text: string): string => {
+    let instant: bigint
+    try {
+      instant = parseRfc3339(text)
+    } catch (err) {
+      return `refused: Line 0 field timestamp ${(err as Error).message}. Nothing was stored.`
+    }
+    return JSON.stringify(storedLine(instant, 'm', '', '', ''), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)
+  }
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0')
+  const candidate = fc.record({
+    year: fc.integer({ min: 1960, max: 9999 }),
+    month: fc.integer({ min: 0, max: 13 }),
+    day: fc.integer({ min: 0, max: 32 }),
+    hour: fc.integer({ min: 0, max: 25 }),
+    minute: fc.integer({ min: 0, max: 61 }),
+    second: fc.integer({ min: 0, max: 61 }),
+    fraction: fc.option(fc.stringMatching(/^\d{0,10}$/), { nil: undefined }),
+    zone: fc.constantFrom('Z', 'Z', 'Z', 'z', '+00:00', '-05:30', '')
+  }).map((p) => `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}T${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}` +
+    `${p.fraction === undefined ? '' : `.${p.fraction}`}${p.zone}`)
+  fc.assert(fc.property(candidate, (text) => written(text) === expected(text)), { numRuns: 20_000 })
+  for (const text of ['2026-12-03T14:00:00.123456789Z', '2026-12-03T14:00:00.1Z', '2026-12-03T14:00:00Z', '2024-02-29T23:59:59.999999999Z',
+    '1970-01-01T00:00:00Z', '2026-12-03T14:00:00.Z', '2026-12-03t14:00:00Z', '2026-12-03T14:00:00.0000000001Z', '+2026-12-03T14:00:00Z', '2026-1a-03T14:00:00Z']) {
+    t.equal(written(text), expected(text), text)
+  }
+  t.match(written('2026-12-03T14:00:00.123456789Z'), /"ts":"2026-12-03T14:00:00.123456Z","nanos":789,"day":"2026-12-03"/)
 })
 
 t.test('Fluent Bit\'s double epoch keeps the 6 decimals it prints', async (t) => {

@@ -22,14 +22,19 @@ interface Frame {
 const startsWith = (of: ItemPath, path: string[]): boolean => path.every((p, i) => p === of[i])
 const equals = (path: string[], of: ItemPath): boolean => path.length === of.length && startsWith(of, path)
 
-/** The index of the quote that ends the string whose opening quote is at `start`. */
+/**
+ * The index of the quote that ends the string whose opening quote is at `start`. A loop over the bytes:
+ * most strings of a body are keys and labels of a few bytes, where a call into Buffer.indexOf per quote
+ * cost more than the bytes it skipped.
+ */
 function stringEnd (body: Buffer, start: number): number {
-  for (let i = body.indexOf(QUOTE, start + 1); i !== -1; i = body.indexOf(QUOTE, i + 1)) {
-    let backslashes = 0
-    while (body[i - 1 - backslashes] === BACKSLASH) backslashes++
-    if (backslashes % 2 === 0) return i
+  const n = body.length
+  for (let i = start + 1; i < n; i++) {
+    const c = body[i]
+    if (c === QUOTE) return i
+    if (c === BACKSLASH) i++ // the escaped character, whatever it is
   }
-  return body.length
+  return n
 }
 
 /**
