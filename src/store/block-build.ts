@@ -31,8 +31,8 @@ export function batchLines (lines: LogLine[]): BlockLine[] {
   })
 }
 
-/** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop). */
-export async function buildBlocks (lines: BlockLine[]): Promise<BuiltBlock[]> {
+/** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop); merges pass a higher zstd level. */
+export async function buildBlocks (lines: BlockLine[], level = ZSTD_LEVEL): Promise<BuiltBlock[]> {
   lines.sort(order)
   const jobs: Array<Promise<BuiltBlock>> = []
   for (let i = 0; i < lines.length;) {
@@ -43,13 +43,13 @@ export async function buildBlocks (lines: BlockLine[]): Promise<BuiltBlock[]> {
       bytes += (lines[j] as BlockLine).msg.length
       j++
     }
-    jobs.push(buildBlock(lines.slice(i, j)))
+    jobs.push(buildBlock(lines.slice(i, j), level))
     i = j
   }
   return await Promise.all(jobs)
 }
 
-async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
+async function buildBlock (lines: BlockLine[], level: number): Promise<BuiltBlock> {
   let minSeq = Infinity
   let maxSeq = -Infinity
   for (const l of lines) { if (l.seq < minSeq) minSeq = l.seq; if (l.seq > maxSeq) maxSeq = l.seq }
@@ -63,7 +63,7 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
     maxSeq,
     count: lines.length,
     filter: buildFilter(lines.map((l) => Buffer.from(l.msg, 'utf8'))),
-    payload: await compress(encodeColumns(relative), ZSTD_LEVEL)
+    payload: await compress(encodeColumns(relative), level)
   }
 }
 

@@ -89,10 +89,11 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    // A block is named by its run and its first (asc) or last (desc) line: each is in one block only.
+    // A block is named by its run and its first (asc) or last (desc) line, each in one block only at a time,
+    // and its merge_id: a merged block may start or end at the line of a block it replaced.
     const { group, kind, id } = this.q.run
     const recentBlocks = recentOf(this.db)
-    const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}`
+    const key = `${group}\u0000${kind}\u0000${id}\u0000${this.q.order}\u0000${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[5]}`
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       load: async () => recentBlocks.get(key) ?? recentBlocks.set(key, new DecodedBlock(await decompress(row[4]), Number(row[3])))

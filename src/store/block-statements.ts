@@ -12,8 +12,11 @@ export const INSERT_BLOCKS = `INSERT INTO log_blocks (resource_group, run_kind, 
 SELECT * FROM unnest($1::text[], $2::run_kind[], $3::text[], $4::timestamptz[], $5::smallint[], $6::bigint[],
   $7::timestamptz[], $8::smallint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::int[], $13::bytea[], $14::bytea[])`
 
-/** What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq and payload. */
-export type BlockRow = [string, number, string, string, Buffer]
+/**
+ * What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq, payload
+ * and merge_id (a merged block may share its edge line with a block it replaced: the id tells them apart).
+ */
+export type BlockRow = [string, number, string, string, Buffer, string]
 
 /** Blocks whose lines may lie in [lower, upper) (positions, upper exclusive), and their paging. */
 export interface BlockQuery {
@@ -72,7 +75,7 @@ export function blockPage (q: BlockQuery): Statement {
   const dir = asc ? '' : ' DESC'
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, payload FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, payload, merge_id FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(q.limit)}`,
     values
   }
