@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { compress, decompress } from '@mongodb-js/zstd'
+import { decompress } from '@mongodb-js/zstd'
 import { buildApp } from '../src/app.js'
 import { parseConfig } from '../src/config.js'
 import type { LogRange } from '../src/logs/model.js'
@@ -15,6 +15,7 @@ import { encodeColumns, DecodedBlock, type BlockLine } from '../src/store/block-
 import { defaultPlanSettings } from '../src/store/block-merge-plan.js'
 import { mergeRound } from '../src/store/block-merge.js'
 import { createPool } from '../src/store/pool.js'
+import { compressAt } from '../src/store/zstd-level.js'
 import { BENCH_SECRET, benchDatabase, benchToken, NO_RATE_LIMITS, percentile } from './harness.js'
 
 const { values } = parseArgs({
@@ -135,7 +136,7 @@ for (const level of [1, 3, 6, 9, 12, 15, 19]) {
   let bytes = 0
   const packed: Buffer[] = []
   const c0 = performance.now()
-  for (const c of columns) { const p = await compress(c, level); bytes += p.length; packed.push(p) }
+  for (const c of columns) { const p = await compressAt(c, level); bytes += p.length; packed.push(p) }
   const c1 = performance.now()
   for (let k = 0; k < 3; k++) for (const p of packed) await decompress(p)
   const d1 = performance.now()

@@ -86,7 +86,7 @@ const envSchema = z.object({
   BLOCK_MERGE_MIN_NEW_BLOCKS: intSetting(4, 1, 100000),
   BLOCK_MERGE_QUIET_SECONDS: intSetting(60, 0, 86400),
   BLOCK_MERGE_FILL_PERCENT: intSetting(75, 1, 100),
-  BLOCK_MERGE_ZSTD_LEVEL: intSetting(3, 1, 19),
+  BLOCK_MERGE_ZSTD_LEVEL: intSetting(6, 1, 19),
   BLOCK_MERGE_RUNS_PER_ROUND: intSetting(100, 1, 100000),
   // Exports (docs/exports.md)
   PUBLIC_BASE_URL: optionalUrl,

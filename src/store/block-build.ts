@@ -1,11 +1,11 @@
 // Lines into blocks: sorted by (day, t, seq), cut at each UTC day and at BLOCK_LINES lines or BLOCK_BYTES of
 // messages, each block's columns encoded and compressed with zstd (docs/performance.md: the codec and the
 // sizes measured), with its trigram filter.
-import { compress } from '@mongodb-js/zstd'
 import type { LogLine, RunKey } from '../logs/model.js'
 import { encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
+import { compressAt } from './zstd-level.js'
 
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
@@ -63,7 +63,7 @@ async function buildBlock (lines: BlockLine[], level: number): Promise<BuiltBloc
     maxSeq,
     count: lines.length,
     filter: buildFilter(lines.map((l) => Buffer.from(l.msg, 'utf8'))),
-    payload: await compress(encodeColumns(relative), level)
+    payload: await compressAt(encodeColumns(relative), level)
   }
 }
 
