@@ -1,6 +1,6 @@
 // The background merger: every BLOCK_MERGE_INTERVAL_SECONDS, one merge round (src/store/block-merge.ts) on
 // the primary. Rounds never overlap in a process; replicas share the work through a lock per run. Closing
-// the app stops the timer and waits for a round in progress (a merge cut short rolls back anyway).
+// the app stops the timer and waits for the run being merged (a merge cut short would roll back anyway).
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -38,7 +38,7 @@ async function blockMergerPlugin (app: FastifyInstance, opts: { config: Config, 
 
   const round = async (): Promise<void> => {
     const started = performance.now()
-    const done: MergeRound = await mergeRound(pool, settings, (run, err) => { app.log.warn({ err, run }, 'merge of a run\'s blocks failed; will retry') })
+    const done: MergeRound = await mergeRound(pool, settings, (run, err) => { app.log.warn({ err, run }, 'merge of a run\'s blocks failed; will retry') }, () => closing)
     totals.rounds++
     totals.merges += done.merges
     totals.blocksIn += done.blocksIn

@@ -61,12 +61,13 @@ SELECT *, $15::bigint FROM unnest($1::text[], $2::run_kind[], $3::text[], $4::ti
 /** The advisory lock a merger holds on a run: (class, run key text), the text hashed in SQL. */
 export const mergeLockKey = (run: RunKey): [number, string] => [LOCK_CLASS, JSON.stringify([run.group, run.kind, run.id])]
 
-/** One merge round: examines up to runsPerRound due runs, oldest write first. */
-export async function mergeRound (pool: pg.Pool, settings: MergeSettings, onRunError: (run: RunKey, err: unknown) => void): Promise<MergeRound> {
+/** One merge round: examines up to runsPerRound due runs, oldest write first, until `stopping` says so. */
+export async function mergeRound (pool: pg.Pool, settings: MergeSettings, onRunError: (run: RunKey, err: unknown) => void, stopping = (): boolean => false): Promise<MergeRound> {
   const round: MergeRound = { runs: 0, busy: 0, failed: 0, merges: 0, blocksIn: 0, blocksOut: 0, lines: 0 }
   const { rows } = await pool.query<{ resource_group: string, run_kind: RunKind, run_id: string, unmerged_blocks: number }>(
     DUE_RUNS, [settings.minNewBlocks, settings.quietSeconds, settings.runsPerRound])
   for (const r of rows) {
+    if (stopping()) break
     const run = { group: r.resource_group, kind: r.run_kind, id: r.run_id }
     const done = await mergeRun(pool, run, r.unmerged_blocks, settings).catch((err: unknown) => { onRunError(run, err); return null })
     if (done === null) { round.failed++; continue }
