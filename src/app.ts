@@ -9,6 +9,7 @@ import { errors } from './errors.js'
 import { cutOffStalledRequests } from './http/stalled-requests.js'
 import { drainUnreadBodies } from './http/unread-body.js'
 import authPlugin from './plugins/auth.js'
+import blockMergerPlugin from './plugins/block-merger.js'
 import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
@@ -110,6 +111,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     now: options.now ?? (() => fromMillis(Date.now())),
     maintenance: options.maintenance ?? true
   })
+  await app.register(blockMergerPlugin, { config, background: options.maintenance ?? true })
   await app.register(tailsPlugin, { config, databaseUrl: options.databaseUrl })
   await app.register(healthRoutes)
   await app.register(readLogsRoutes, { config })

@@ -80,6 +80,14 @@ const envSchema = z.object({
   MAX_FUTURE_SKEW_SECONDS: intSetting(3600, 0, 31 * 24 * 3600),
   PARTITIONS_AHEAD_DAYS: intSetting(3, 1, 365),
   MAINTENANCE_INTERVAL_SECONDS: intSetting(600, 1, 86400),
+  // Background merging of blocks (src/store/block-merge.ts)
+  BLOCK_MERGE_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  BLOCK_MERGE_INTERVAL_SECONDS: intSetting(10, 1, 86400),
+  BLOCK_MERGE_MIN_NEW_BLOCKS: intSetting(4, 1, 100000),
+  BLOCK_MERGE_QUIET_SECONDS: intSetting(60, 0, 86400),
+  BLOCK_MERGE_FILL_PERCENT: intSetting(75, 1, 100),
+  BLOCK_MERGE_ZSTD_LEVEL: intSetting(6, 1, 19),
+  BLOCK_MERGE_RUNS_PER_ROUND: intSetting(100, 1, 100000),
   // Exports (docs/exports.md)
   PUBLIC_BASE_URL: optionalUrl,
   EXPORT_DIR: optionalString,
@@ -182,6 +190,19 @@ export interface Config {
   maxFutureSkewSeconds: number
   partitionsAheadDays: number
   maintenanceIntervalSeconds: number
+  /** Background merging of small or overlapping blocks (docs/performance.md "Merging"). */
+  blockMerge: {
+    enabled: boolean
+    intervalSeconds: number
+    /** A run is due once ingest wrote this many part-filled or overlapping blocks since it was last examined... */
+    minNewBlocks: number
+    /** ...or, with fewer, once it had no write for this long. */
+    quietSeconds: number
+    /** A lone block under this share of BLOCK_LINES (percent) is merged with its small neighbours. */
+    fillPercent: number
+    zstdLevel: number
+    runsPerRound: number
+  }
   /** Base of absolute links the service hands out (export downloads). */
   publicBaseUrl: string
   exports: {
@@ -328,6 +349,15 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
     maxFutureSkewSeconds: e.MAX_FUTURE_SKEW_SECONDS,
     partitionsAheadDays: e.PARTITIONS_AHEAD_DAYS,
     maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
+    blockMerge: {
+      enabled: e.BLOCK_MERGE_ENABLED,
+      intervalSeconds: e.BLOCK_MERGE_INTERVAL_SECONDS,
+      minNewBlocks: e.BLOCK_MERGE_MIN_NEW_BLOCKS,
+      quietSeconds: e.BLOCK_MERGE_QUIET_SECONDS,
+      fillPercent: e.BLOCK_MERGE_FILL_PERCENT,
+      zstdLevel: e.BLOCK_MERGE_ZSTD_LEVEL,
+      runsPerRound: e.BLOCK_MERGE_RUNS_PER_ROUND
+    },
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? defaultBaseUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     exports: {
       dir: path.resolve(e.EXPORT_DIR ?? path.join(e.DATA_DIR, 'exports')),

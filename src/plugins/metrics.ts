@@ -11,6 +11,7 @@ import { errors } from '../errors.js'
 import type { RunKind } from '../logs/model.js'
 import type { JobStatus } from '../store/export-jobs.js'
 import type { LineCounts } from '../store/log-store.js'
+import type { MergeTotals } from './block-merger.js'
 
 export const METRICS_PATH = '/metrics'
 
@@ -58,6 +59,22 @@ async function metricsPlugin (app: FastifyInstance, opts: { config: Config }): P
   })
   lineCounter('runlogs_lines_ingested_total', 'Log lines committed, by run kind (every write endpoint; idempotent replays not counted again).', (c) => c.ingested)
   lineCounter('runlogs_lines_served_total', 'Log lines read for answers (pages, streams, tails), by run kind.', (c) => c.served)
+  // The background merger's work in this process (src/plugins/block-merger.ts), copied at scrape time.
+  const mergeCounter = (name: string, help: string, read: (totals: MergeTotals) => number): Counter => new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect () {
+      if (!app.hasDecorator('blockMerges')) return
+      this.reset()
+      this.inc(read(app.blockMerges))
+    }
+  })
+  mergeCounter('runlogs_block_merges_total', 'Merges committed (each replaced some blocks of one run and day by full, non-overlapping ones).', (m) => m.merges)
+  mergeCounter('runlogs_blocks_merged_total', 'Blocks deleted by merges.', (m) => m.blocksIn)
+  mergeCounter('runlogs_blocks_written_by_merges_total', 'Blocks inserted by merges.', (m) => m.blocksOut)
+  mergeCounter('runlogs_merged_lines_total', 'Lines rewritten by merges.', (m) => m.lines)
+  mergeCounter('runlogs_block_merge_failures_total', 'Runs whose merge failed and was rolled back (tried again next round).', (m) => m.failedRuns)
   // Gauges read their value at scrape time.
   const gauge = (settings: GaugeConfiguration<string>): Gauge => new Gauge({ ...settings, registers: [registry] })
   gauge({

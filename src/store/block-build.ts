@@ -2,11 +2,11 @@
 // messages; each block's columns but the messages are compressed with zstd as its head, its messages in
 // granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
 // trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
-import { compress } from '@mongodb-js/zstd'
 import type { LogLine, RunKey } from '../logs/model.js'
 import { encodeBlockPayload, encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter, buildGranuleFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'
+import { compressAt } from './zstd-level.js'
 
 export const BLOCK_LINES = 2048
 export const BLOCK_BYTES = 1 << 20
@@ -34,8 +34,8 @@ export function batchLines (lines: LogLine[]): BlockLine[] {
   })
 }
 
-/** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop). */
-export async function buildBlocks (lines: BlockLine[]): Promise<BuiltBlock[]> {
+/** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop); merges pass a higher zstd level. */
+export async function buildBlocks (lines: BlockLine[], level = ZSTD_LEVEL): Promise<BuiltBlock[]> {
   lines.sort(order)
   const jobs: Array<Promise<BuiltBlock>> = []
   for (let i = 0; i < lines.length;) {
@@ -46,13 +46,13 @@ export async function buildBlocks (lines: BlockLine[]): Promise<BuiltBlock[]> {
       bytes += (lines[j] as BlockLine).msg.length
       j++
     }
-    jobs.push(buildBlock(lines.slice(i, j)))
+    jobs.push(buildBlock(lines.slice(i, j), level))
     i = j
   }
   return await Promise.all(jobs)
 }
 
-async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
+async function buildBlock (lines: BlockLine[], level: number): Promise<BuiltBlock> {
   let minSeq = Infinity
   let maxSeq = -Infinity
   for (const l of lines) { if (l.seq < minSeq) minSeq = l.seq; if (l.seq > maxSeq) maxSeq = l.seq }
@@ -65,9 +65,9 @@ async function buildBlock (lines: BlockLine[]): Promise<BuiltBlock> {
     const part = messages.slice(i, i + GRANULE_LINES)
     // A block of one granule needs no granule filter: its block filter says the same.
     const filter = messages.length <= GRANULE_LINES ? Buffer.alloc(0) : buildGranuleFilter(part)
-    granules.push(compress(Buffer.concat(part), ZSTD_LEVEL).then((frame) => ({ filter, frame })))
+    granules.push(compressAt(Buffer.concat(part), level).then((frame) => ({ filter, frame })))
   }
-  const head = compress(encodeColumns(relative, false), ZSTD_LEVEL)
+  const head = compressAt(encodeColumns(relative, false), level)
   return {
     first: { day: first.day, t: first.t, seq: first.seq },
     last: { day: last.day, t: last.t, seq: last.seq },

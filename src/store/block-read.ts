@@ -90,13 +90,14 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    // A block is named by its run and its first line: each line is in one block only.
+    // A block is named by its run, its first line and its merge_id: a merged block may start at the first
+    // line of a block it replaced.
     const { group, kind, id } = this.q.run
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
       payload: row[4],
-      key: `${group}\u0000${kind}\u0000${id}\u0000${row[5]}\u0000${row[6]}\u0000${row[7]}`,
+      key: `${group}\u0000${kind}\u0000${id}\u0000${row[5]}\u0000${row[6]}\u0000${row[7]}\u0000${row[8]}`,
       first: [row[5], row[6], row[7]]
     }
   }

@@ -14,9 +14,10 @@ SELECT * FROM unnest($1::text[], $2::run_kind[], $3::text[], $4::timestamptz[], 
 
 /**
  * What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq, the
- * payload (null when the page leaves payloads out) and its first line's position (its key).
+ * payload (null when the page leaves payloads out), its first line's position (its key) and its merge_id (a
+ * merged block may share its first line with a block it replaced: the id tells them apart).
  */
-export type BlockRow = [string, number, string, string, Buffer | null, string, number, string]
+export type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string]
 
 /** Blocks whose lines may lie in [lower, upper) (positions, upper exclusive), and their paging. */
 export interface BlockQuery {
@@ -85,7 +86,7 @@ export function blockPage (q: BlockQuery): Statement {
   if (q.withoutPayloads === true) name += '-keys'
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, merge_id FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(q.limit)}`,
     values
   }

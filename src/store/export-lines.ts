@@ -3,11 +3,13 @@
 import type { LogRange, RunKey } from '../logs/model.js'
 import type { Instant } from '../time.js'
 import { readRange, type Db, type StoredRow } from './block-read.js'
+import { inReadSnapshot } from './transaction.js'
 
 export async function * exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
   let range: LogRange = { run, start, end, top: batchSize, order: 'asc' }
   for (;;) {
-    const rows = await readRange(db, range, batchSize)
+    // Each batch in one snapshot: a merge committed between its block queries neither hides nor repeats a line.
+    const rows = 'totalCount' in db ? await inReadSnapshot(db, async (client) => await readRange(client, range, batchSize)) : await readRange(db, range, batchSize)
     if (rows.length === 0) return
     yield rows
     if (rows.length < batchSize) return

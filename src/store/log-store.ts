@@ -7,14 +7,14 @@ import type pg from 'pg'
 import type { Labels } from '../logs/labels.js'
 import type { LogBatch, LogRange, RunKey, RunKind } from '../logs/model.js'
 import type { Instant } from '../time.js'
-import { batchLines, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { batchLines, BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
 import { readNewLines, readRange, type StoredRow } from './block-read.js'
 import { INSERT_BLOCKS } from './block-statements.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { mergeShipperLabels } from './run-labels.js'
-import { inTransaction } from './transaction.js'
+import { inReadSnapshot, inTransaction } from './transaction.js'
 
 export type { StoredRow } from './block-read.js'
 
@@ -29,8 +29,8 @@ export interface RunLines {
 // updated_at takes EXCLUDED's, the column default (now(), computed with the inserted row): Citus refuses any
 // function that is not IMMUTABLE in DO UPDATE SET on a distributed table (docs/scaling.md).
 const UPSERT_RUN = `
-INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::interval)
+INSERT INTO runs AS r (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span, unmerged_blocks)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::interval, $10)
 ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   first_ts = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ts ELSE r.first_ts END,
   first_ns = CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.first_ts, r.first_ns) THEN EXCLUDED.first_ns ELSE r.first_ns END,
@@ -39,8 +39,13 @@ ON CONFLICT (resource_group, run_kind, run_id) DO UPDATE SET
   line_count = r.line_count + EXCLUDED.line_count,
   next_seq = r.next_seq + EXCLUDED.line_count,
   block_span = GREATEST(r.block_span, EXCLUDED.block_span),
+  -- For the merger (block-merge.ts): a batch reaching back before the run's last line overlaps its blocks.
+  unmerged_blocks = r.unmerged_blocks + CASE WHEN (EXCLUDED.first_ts, EXCLUDED.first_ns) < (r.last_ts, r.last_ns) THEN $11 ELSE EXCLUDED.unmerged_blocks END,
   updated_at = EXCLUDED.updated_at
 RETURNING r.next_seq - $8 AS base_seq`
+
+// The blocks a batch adds to the run's unmerged count: its part-filled ones; all when it overlaps the run's lines.
+const unmergedCounts = (blocks: BuiltBlock[]): [number, number] => [blocks.filter((b) => b.count < BLOCK_LINES).length, blocks.length]
 
 const compareRuns = (a: RunLines, b: RunLines): number => {
   const x = a.run
@@ -125,7 +130,7 @@ export class LogStore {
         const { rows: upserted } = await client.query<{ base_seq: string }>({
           name: 'upsert-run',
           text: UPSERT_RUN,
-          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length, blockSpan(blocks[r] ?? [])]
+          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length, blockSpan(blocks[r] ?? []), ...unmergedCounts(blocks[r] ?? [])]
         })
         const base = BigInt(upserted[0]?.base_seq ?? '0')
         baseSeqs.push(base)
@@ -165,16 +170,12 @@ export class LogStore {
   }
 
   /**
-   * A read takes its blocks in several queries: it holds one connection throughout, so a shutdown that ends
-   * the pool waits for it to give the connection back instead of failing its next query.
+   * A read takes its blocks in several queries: it holds one connection throughout (so a shutdown that ends
+   * the pool waits for it to give the connection back instead of failing its next query), in one snapshot (so
+   * a merge committed between two of its queries neither hides nor repeats a line).
    */
   private async onOneConnection<T> (read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.readPool.connect()
-    try {
-      return await read(client)
-    } finally {
-      client.release()
-    }
+    return await inReadSnapshot(this.readPool, read)
   }
 
   /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */

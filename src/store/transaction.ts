@@ -16,3 +16,22 @@ export async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolCli
     client.release()
   }
 }
+
+/**
+ * Reads on one connection in one snapshot (REPEATABLE READ, read only): a read that takes a run's blocks in
+ * several queries sees each line exactly once even if a merge (block-merge.ts) replaces blocks in between.
+ */
+export async function inReadSnapshot<T> (pool: pg.Pool, read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    const result = await read(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw err
+  } finally {
+    client.release()
+  }
+}
