@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
-import { isLabelKey, LABEL_KEY_RULE } from './logs/labels.js'
+import { isLabelKey, LABEL_KEY_RULE } from './labels.js'
 import { readUserGroups, type UserGroup } from './export/user-groups.js'
 
 const intSetting = (fallback: number, min: number, max: number) =>

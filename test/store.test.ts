@@ -2,7 +2,7 @@
 // (retention, which drops them whole: retention.test.ts).
 import pg from 'pg'
 import t from 'tap'
-import type { LogRange } from '../src/logs/model.js'
+import type { LogRange } from '../src/model.js'
 import { rangeBounds } from '../src/store/block-read.js'
 import { blockPage } from '../src/store/block-statements.js'
 import { migrate } from '../src/store/migrate.js'

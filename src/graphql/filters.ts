@@ -1,7 +1,7 @@
 // Harness's ExecutionFilter list as conditions on runs: label filters (application, service, ...), run ids
 // (execution) and run times. Each filter object holds exactly one field; anything else is an error naming it.
 import { errors } from '../errors.js'
-import { isLabelValue, type LabelCondition, type RunConditions, type RunIdCondition, type RunTimeField, type TimeCondition } from '../logs/labels.js'
+import { isLabelValue, type LabelCondition, type RunConditions, type RunIdCondition, type RunTimeField, type TimeCondition } from '../labels.js'
 
 interface IdFilter { operator: 'EQUALS' | 'IN' | 'NOT_IN', values: string[] }
 interface TimeFilter { operator: 'AFTER' | 'BEFORE' | 'EQUALS', value: number }

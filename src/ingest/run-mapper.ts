@@ -1,12 +1,12 @@
 // Sorts the records of a shipper's batch into runs. A record names its run through labels the shippers
 // copy from the pod (COLLECTOR_* settings); one that names none, or a group the token may not act in, is
 // counted as unmatched and reported, never stored and never silently dropped.
-import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
+import { RESOURCE_GROUP_PATTERN } from '../schemas/ids.js'
 import type { CollectorMapping } from '../config.js'
-import { summarize } from '../logs/ingest-body.js'
-import { isLabelValue, type Labels } from '../logs/labels.js'
-import type { LogLine, RunKey } from '../logs/model.js'
-import { RUN_ID_PATTERN } from '../routes/logs/schemas.js'
+import { summarize } from './lines.js'
+import { isLabelValue, type Labels } from '../labels.js'
+import type { LogLine, RunKey } from '../model.js'
+import { RUN_ID_PATTERN } from '../schemas/common.js'
 import type { RunLines } from '../store/log-store.js'
 
 export type Fields = Record<string, unknown>

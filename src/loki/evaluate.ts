@@ -1,6 +1,6 @@
 // Evaluates LogQL over a LineScan: log queries (the newest or oldest `limit` lines across runs, merged) and
 // metric queries (count_over_time, rate, sum by/without) at Loki's step points.
-import type { RunKey, SortOrder } from '../logs/model.js'
+import type { RunKey, SortOrder } from '../model.js'
 import { NS_PER_SECOND, type Instant } from '../time.js'
 import { LokiQueryError, selectorOf, type LogSelector, type MetricQuery } from './logql.js'
 import { LimitError, type LineScan, type LokiLine } from './scan.js'

@@ -1,7 +1,7 @@
 // Loki's HTTP query parameters. They are read from the raw query string with form decoding ('+' is a
 // space): Go clients (logcli, Grafana's backend) encode spaces in LogQL as '+', and a literal '+' as %2B.
 import type { FastifyRequest } from 'fastify'
-import type { SortOrder } from '../logs/model.js'
+import type { SortOrder } from '../model.js'
 import { NS_PER_SECOND, parseRfc3339, TimestampError, type Instant } from '../time.js'
 import { LokiQueryError, parseDuration } from './logql.js'
 

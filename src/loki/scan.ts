@@ -3,8 +3,8 @@
 // run's lines are walked in batches, label matchers and line filters applied to what the walk meets. The
 // walk is bounded by settings: LOKI_MAX_RUNS runs and LOKI_MAX_SCAN_LINES lines per request.
 import type { FastifyInstance } from 'fastify'
-import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../logs/model.js'
-import { positionOf } from '../logs/read-stream.js'
+import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../model.js'
+import { positionOf } from '../read/stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { RunListFilters, RunPosition } from '../store/runs.js'
 import { formatStored, parseRfc3339, type Instant } from '../time.js'

@@ -8,7 +8,7 @@ import type pg from 'pg'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type GaugeConfiguration } from 'prom-client'
 import type { Config } from '../config.js'
 import { errors } from '../errors.js'
-import type { RunKind } from '../logs/model.js'
+import type { RunKind } from '../model.js'
 import type { JobStatus } from '../store/export-jobs.js'
 import type { LineCounts } from '../store/log-store.js'
 

@@ -2,7 +2,7 @@
 // messages, each block's columns encoded and compressed with zstd (docs/performance.md: the codec and the
 // sizes measured), with its trigram filter.
 import { compress } from '@mongodb-js/zstd'
-import type { LogLine, RunKey } from '../logs/model.js'
+import type { LogLine, RunKey } from '../model.js'
 import { encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'

@@ -1,6 +1,6 @@
 // The export's cursor over the store: one run's lines in [start, end), oldest first, read as the read path
 // reads them (block-read.ts), a batch per query, so memory holds one batch however many lines a run has.
-import type { LogRange, RunKey } from '../logs/model.js'
+import type { LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
 import { readRange, type Db, type StoredRow } from './block-read.js'
 

@@ -3,7 +3,7 @@
 // one LISTEN connection outside the pool, reconnects after errors, and fans notifications out in-process.
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
-import type { RunKey, RunKind } from '../logs/model.js'
+import type { RunKey, RunKind } from '../model.js'
 import type { Instant } from '../time.js'
 
 export const LINES_CHANNEL = 'run_log_lines'

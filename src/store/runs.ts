@@ -1,8 +1,8 @@
 // The runs of a resource group, newest first (by their first line), one keyset page at a time (GET /v2/lm/runs).
 // Only the conditions asked for go into the statement, so each shape gets its own plan on runs_by_start.
 import type pg from 'pg'
-import { labelPairsToConditions, type LabelChange, type Labels } from '../logs/labels.js'
-import type { RunKey, RunKind } from '../logs/model.js'
+import { labelPairsToConditions, type LabelChange, type Labels } from '../labels.js'
+import type { RunKey, RunKind } from '../model.js'
 import { toStoredParts, type Instant } from '../time.js'
 import { mergeLabelsSql, runConditionsSql } from './run-conditions.js'
 

@@ -2,10 +2,10 @@
 // Last-Event-ID resumes from), NDJSON or text, with heartbeats, a time bound, and a clean end on shutdown.
 import { PassThrough } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { encodeCursor, type CursorState } from '../logs/cursor.js'
-import type { LogRange } from '../logs/model.js'
-import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../logs/read-format.js'
-import { frame } from '../logs/read-stream.js'
+import { encodeCursor, type CursorState } from '../read/cursor.js'
+import type { LogRange } from '../model.js'
+import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../read/format.js'
+import { frame } from '../read/stream.js'
 import type { StoredRow } from '../store/log-store.js'
 import { Tail } from './tail.js'
 

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { errors } from '../errors.js'
-import type { RunKey } from '../logs/model.js'
+import type { RunKey } from '../model.js'
 import type { LinesCommitted, LinesListener } from '../store/line-notifications.js'
 import type { Tail } from './tail.js'
 

@@ -3,9 +3,9 @@
 // (ingest holds the run's row lock until commit), so following seq > last misses nothing, even a line
 // whose timestamp is older than lines already sent.
 import { isDatabaseUnavailable } from '../errors.js'
-import type { CursorState } from '../logs/cursor.js'
-import type { LogRange } from '../logs/model.js'
-import { cursorStateOf, positionOf } from '../logs/read-stream.js'
+import type { CursorState } from '../read/cursor.js'
+import type { LogRange } from '../model.js'
+import { cursorStateOf, positionOf } from '../read/stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
 import type { Instant } from '../time.js'

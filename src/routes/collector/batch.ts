@@ -6,7 +6,7 @@ import { retentionDaysOf, type Config } from '../../config.js'
 import { hashKey } from '../../ingest/idempotency.js'
 import { rawBodyOf } from '../../ingest/raw-body.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
-import { ingestLimits } from '../../logs/ingest-body.js'
+import { ingestLimits } from '../../ingest/lines.js'
 
 export type BatchStart = ReturnType<typeof batchStart>
 

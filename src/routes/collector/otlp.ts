@@ -13,9 +13,9 @@ import { exportLogsResponse, grpcCodeOf, rpcStatus } from '../../ingest/otlp/enc
 import { otlpProtobufRecords } from '../../ingest/otlp/proto.js'
 import { mediaTypeOf, type bodyDocumentedOnly } from '../../ingest/raw-body.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
-import { parseJsonBody } from '../../logs/ingest-body.js'
+import { parseJsonBody } from '../../ingest/lines.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
-import { errorResponse } from '../logs/schemas.js'
+import { errorResponse } from '../../schemas/common.js'
 import type { BatchStart } from './batch.js'
 import { collectorQuery, lokiHeaders } from './schemas.js'
 

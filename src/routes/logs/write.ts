@@ -7,9 +7,9 @@ import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { storeOnce } from '../../ingest/idempotency.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
-import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
-import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from './schemas.js'
-import { RUN_ROUTES, runKeyOf } from './runs.js'
+import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../ingest/lines.js'
+import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from '../../schemas/common.js'
+import { RUN_ROUTES, runKeyOf } from '../run-kinds.js'
 
 export default async function writeLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts

@@ -9,7 +9,7 @@ import { LokiQueryError } from '../../loki/logql.js'
 import { directionOf, limitOf, lokiParams, parseLokiTime, stepOf, timeRange } from '../../loki/params.js'
 import { LokiReader } from '../../loki/query.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
-import { errorResponse } from '../logs/schemas.js'
+import { errorResponse } from '../../schemas/common.js'
 import lokiTailRoute from './tail.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'

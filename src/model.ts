@@ -1,5 +1,5 @@
 // The domain's shapes: a run is named by group, kind and id; a line carries a nanosecond instant.
-import type { Instant } from '../time.js'
+import type { Instant } from './time.js'
 
 export type RunKind = 'deployment' | 'execution'
 

@@ -1,7 +1,7 @@
 // Request and response schemas of the logs endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
-import { MAX_TOP } from '../../logs/read-query.js'
-import { parseRfc3339, TimestampError } from '../../time.js'
+import { MAX_TOP } from '../read/query.js'
+import { parseRfc3339, TimestampError } from '../time.js'
 
 export const RUN_ID_PATTERN = /^[\w.-]{4,64}$/
 

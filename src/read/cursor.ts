@@ -1,7 +1,7 @@
 // Opaque, tamper-evident read positions: what was asked (run, frozen range, order, filters) and where the
 // last line sent stands, as base64url JSON with an HMAC-SHA256 over it. Replicas must share the secret.
 import { sign, signatureMatches } from '../auth/signing.js'
-import type { LogFilters, RunKey, SortOrder, StoredPosition } from './model.js'
+import type { LogFilters, RunKey, SortOrder, StoredPosition } from '../model.js'
 import type { Instant } from '../time.js'
 
 /** Where a read stands: after the line at (instant, seq), and, when following, from which seq on new lines come. */

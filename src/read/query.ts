@@ -3,7 +3,7 @@
 import { errors } from '../errors.js'
 import { MIN_INSTANT, NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
 import type { CursorState } from './cursor.js'
-import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from './model.js'
+import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from '../model.js'
 
 export const DEFAULT_TOP = 1000
 export const MAX_TOP = 5000

@@ -2,7 +2,7 @@
 // JSON with an HMAC over it. Signed under its own label, so a read cursor is never taken for one, nor back.
 import { sign, signatureMatches } from '../auth/signing.js'
 import type { RunListFilters, RunPosition } from '../store/runs.js'
-import type { RunKind } from './model.js'
+import type { RunKind } from '../model.js'
 
 export interface RunListCursor {
   group: string
