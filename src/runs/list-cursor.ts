@@ -1,8 +1,7 @@
-// Cursors of the run listing (GET /v2/lm/runs): the group, the filters and the last run sent, as base64url
-// JSON with an HMAC over it. Signed under its own label, so a read cursor is never taken for one, nor back.
-import { sign, signatureMatches } from '../auth/signing.js'
-import type { RunListFilters, RunPosition } from '../store/runs.js'
-import type { RunKind } from '../model.js'
+// Cursors of the run listing (GET /v2/lm/runs): the group, the filters and the last run sent, sealed
+// (auth/sealed-token.ts) under their own label, so a read cursor is never taken for one, nor back.
+import { seal, sealedBigInt, SealedTokenError, unseal } from '../auth/sealed-token.js'
+import type { RunKind, RunListFilters, RunPosition } from '../model.js'
 
 export interface RunListCursor {
   group: string
@@ -22,8 +21,7 @@ interface Wire {
 }
 
 const LABEL = 'run-list.'
-
-export class RunListCursorError extends Error {}
+const MAX_CHARS = 2048
 
 export function encodeRunListCursor (secret: string, cursor: RunListCursor): string {
   const { filters, after } = cursor
@@ -33,30 +31,15 @@ export function encodeRunListCursor (secret: string, cursor: RunListCursor): str
   if (filters.start !== undefined) wire.s = String(filters.start)
   if (filters.end !== undefined) wire.e = String(filters.end)
   if (filters.labels !== undefined) wire.l = filters.labels
-  const payload = Buffer.from(JSON.stringify(wire)).toString('base64url')
-  return `${payload}.${sign(secret, LABEL + payload)}`
+  return seal(secret, LABEL, wire)
 }
 
-const INTEGER = /^-?\d{1,24}$/
-const instant = (text: string | undefined): bigint | undefined => {
-  if (text === undefined) return undefined
-  if (!INTEGER.test(text)) throw new RunListCursorError('malformed')
-  return BigInt(text)
-}
+const instant = (text: string | undefined): bigint | undefined => text === undefined ? undefined : sealedBigInt(text)
 
-/** Checks the signature, then the shape; throws RunListCursorError for anything encodeRunListCursor did not make. */
+/** Checks the signature, then the shape; throws SealedTokenError for anything encodeRunListCursor did not make. */
 export function decodeRunListCursor (secret: string, text: string): RunListCursor {
-  const dot = text.indexOf('.')
-  if (dot <= 0) throw new RunListCursorError('malformed')
-  const payload = text.slice(0, dot)
-  if (!signatureMatches(secret, LABEL + payload, text.slice(dot + 1))) throw new RunListCursorError('bad signature')
-  let wire: Wire
-  try {
-    wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire
-  } catch {
-    throw new RunListCursorError('malformed')
-  }
-  if (wire.runs !== 1 || !Array.isArray(wire.a)) throw new RunListCursorError('unknown version')
+  const wire = unseal(secret, LABEL, text, MAX_CHARS) as Wire
+  if (wire?.runs !== 1 || !Array.isArray(wire.a)) throw new SealedTokenError('unknown version')
   const [firstTs, firstNs, kind, id] = wire.a
   const filters: RunListFilters = {}
   if (wire.k !== undefined) filters.kind = wire.k

@@ -94,10 +94,10 @@ export class Tail {
         for (;;) {
           const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
           if (this.stopped) return
-          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row[6]) + 1n, following: true }))
+          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(positionOf(row).seq) + 1n, following: true }))
           const last = rows[rows.length - 1]
           if (rows.length < TAIL_BATCH || last === undefined) break
-          this.watermark = BigInt(last[6]) + 1n
+          this.watermark = BigInt(positionOf(last).seq) + 1n
         }
         this.watermark = to
       } catch (err) {

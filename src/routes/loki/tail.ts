@@ -11,12 +11,11 @@ import { LokiQueryError, parseLogQL, type LogSelector } from '../../loki/logql.j
 import { limitOf, lokiParams, parseLokiTime } from '../../loki/params.js'
 import { streamsOf } from '../../loki/render.js'
 import { lineReader, LineScan, pushedDown, type LokiLine } from '../../loki/scan.js'
-import type { RunKey } from '../../model.js'
+import { runKeyText, type RunKey } from '../../model.js'
 import { Tail } from '../../tail/tail.js'
 import { NS_PER_SECOND, type Instant } from '../../time.js'
 
 const RELIST_MS = 5000
-const runId = (run: RunKey): string => `${run.kind}\u0000${run.id}`
 
 interface TailRequest { selector: LogSelector, start: Instant, limit: number }
 
@@ -76,14 +75,14 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
       })
       const unregister = await app.tails.register(run, tail, async () => { close(1001, 'the service is shutting down') })
       if (closed) { unregister(); return }
-      tails.set(runId(run), { tail, unregister })
+      tails.set(runKeyText(run), { tail, unregister })
       tail.run().catch((err: unknown) => {
         request.log.warn({ err }, 'live tail failed; closing the socket')
         close(1011, 'the live tail failed')
       })
     }
     const newRuns = async (): Promise<RunKey[]> =>
-      (await scan.runs(selector, start, FOLLOW_END)).filter((run) => !tails.has(runId(run)))
+      (await scan.runs(selector, start, FOLLOW_END)).filter((run) => !tails.has(runKeyText(run)))
 
     socket.on('close', () => { close() })
     const relist = setInterval(() => {
@@ -97,10 +96,10 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
       // The history stops at each run's watermark and the tail starts there: no line twice, none missed.
       const runs = await newRuns()
       const watermarks = new Map<string, bigint>()
-      for (const run of runs) watermarks.set(runId(run), (await app.store.primary.nextSeq(run)) ?? 0n)
-      const history = await logLines(scan, selector, runs, start, FOLLOW_END, limit, 'desc', (run) => watermarks.get(runId(run)))
+      for (const run of runs) watermarks.set(runKeyText(run), (await app.store.primary.nextSeq(run)) ?? 0n)
+      const history = await logLines(scan, selector, runs, start, FOLLOW_END, limit, 'desc', (run) => watermarks.get(runKeyText(run)))
       sendLines(history.reverse())
-      for (const run of runs) await follow(run, watermarks.get(runId(run)) ?? 0n)
+      for (const run of runs) await follow(run, watermarks.get(runKeyText(run)) ?? 0n)
       request.log.info({ runs: runs.length }, 'loki tail opened')
     } catch (err) {
       request.log.warn({ err }, 'loki tail could not start')
