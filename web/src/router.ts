@@ -1,26 +1,18 @@
-// The console: a page per hash route (#/runs, #/runs/<kind>/<id>, #/exports), or the sign-in form while no
-// token is held. Each view returns a cleanup that stops its timers and streams when the route changes.
+// The console's routes: a page per hash route (#/runs, #/runs/<kind>/<id>, #/exports), or the sign-in form
+// while no token is held. Each view returns a cleanup that stops its timers and streams when the route changes.
 import { h, fill } from './dom.js'
 import { currentSession, signOut } from './session.js'
 import { signInView } from './views/signin.js'
 import { runsView } from './views/runs.js'
 import { runView } from './views/run.js'
 import { exportsView } from './views/exports.js'
-
-export type Cleanup = () => void
-export type View = (main: HTMLElement) => Cleanup | undefined
+import { announce, route, type Cleanup, type View } from './shell.js'
 
 const main = document.getElementById('main') as HTMLElement
 const nav = document.getElementById('nav') as HTMLElement
 const sessionBox = document.getElementById('session') as HTMLElement
-const status = document.getElementById('status') as HTMLElement
 
 let cleanup: Cleanup | undefined
-
-/** Tells assistive technology (and the status line) what just happened. */
-export function announce (text: string): void {
-  status.textContent = text
-}
 
 function viewFor (hash: string): { view: View, section: string } {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent)
@@ -43,7 +35,8 @@ function renderSession (): void {
     h('button', { type: 'button', class: 'secondary', onclick: () => { signOut(); location.hash = '#/signin'; route() } }, 'Sign out'))
 }
 
-export function route (): void {
+/** Shows the view of the current hash, ending the one shown before. */
+export function showRoute (): void {
   cleanup?.()
   cleanup = undefined
   const { view, section } = viewFor(location.hash)
@@ -58,8 +51,8 @@ export function route (): void {
   cleanup = view(main) ?? undefined
 }
 
-window.addEventListener('hashchange', () => {
-  route()
+/** After a hash change: the new view, and the focus on it. */
+export function hashChanged (): void {
+  showRoute()
   main.focus({ preventScroll: true })
-})
-route()
+}
