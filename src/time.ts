@@ -16,7 +16,7 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\
 export const MIN_INSTANT: Instant = BigInt(new Date(0).setUTCFullYear(1, 0, 1)) * NS_PER_MS
 
 /** The latest instant stored: 9999-12-31T23:59:59.999999999Z (later years have no RFC 3339 form). */
-export const MAX_INSTANT: Instant = BigInt(Date.UTC(9999, 11, 31, 23, 59, 59, 999)) * NS_PER_MS + 999_999n
+const MAX_INSTANT: Instant = BigInt(Date.UTC(9999, 11, 31, 23, 59, 59, 999)) * NS_PER_MS + 999_999n
 
 export class TimestampError extends Error {}
 

@@ -7,7 +7,7 @@ interface IdFilter { operator: 'EQUALS' | 'IN' | 'NOT_IN', values: string[] }
 interface TimeFilter { operator: 'AFTER' | 'BEFORE' | 'EQUALS', value: number }
 export type ExecutionFilter = Record<string, IdFilter | TimeFilter | null | undefined>
 
-export const LABEL_FIELDS = ['application', 'service', 'environment', 'pipeline', 'workflow', 'status', 'tag', 'triggeredBy'] as const
+const LABEL_FIELDS = ['application', 'service', 'environment', 'pipeline', 'workflow', 'status', 'tag', 'triggeredBy'] as const
 const TIME_FIELDS: RunTimeField[] = ['startTime', 'endTime', 'creationTime']
 const MAX_VALUES = 1000
 

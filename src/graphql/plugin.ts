@@ -34,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 type ContractGraphqlError = GraphQLFormattedError & { extensions: { code: string, requestId: string, [key: string]: unknown } }
 
 /** The contract's code and requestId in extensions; a 5xx's message hides its cause (logged instead). */
-export function formatGraphqlError (error: GraphQLError, request: FastifyRequest): ContractGraphqlError {
+function formatGraphqlError (error: GraphQLError, request: FastifyRequest): ContractGraphqlError {
   const original = error.originalError
   const api: ApiError = original === undefined || original === null || original instanceof GraphQLError
     ? errors.invalidRequest(error.message)

@@ -16,7 +16,7 @@ export type FieldPath = string[]
 export const fieldPaths = (names: string[]): FieldPath[] => names.map((name) => name.split('.'))
 
 /** The value at `path` in `record`, or undefined. */
-export function fieldAt (record: Fields, path: FieldPath): unknown {
+function fieldAt (record: Fields, path: FieldPath): unknown {
   let value: unknown = record
   for (const key of path) {
     if (value === null || typeof value !== 'object') return undefined

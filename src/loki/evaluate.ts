@@ -6,7 +6,7 @@ import { LokiQueryError, selectorOf, type LogSelector, type MetricQuery } from '
 import { LimitError, type LineScan, type LokiLine } from './scan.js'
 
 /** Loki's bound on the points of one series. */
-export const MAX_POINTS = 11_000
+const MAX_POINTS = 11_000
 const MAX_SERIES = 10_000
 
 const before = (order: SortOrder) => order === 'asc'

@@ -25,7 +25,7 @@ export function parseLokiTime (text: string, name: string): Instant {
 }
 
 /** A duration as Loki reads step and since: a Prometheus duration (5m) or a number of seconds. */
-export function parseLokiDuration (text: string, name: string): bigint {
+function parseLokiDuration (text: string, name: string): bigint {
   const duration = parseDuration(text)
   if (duration !== undefined) return duration
   if (/^\d+(\.\d+)?$/.test(text)) return BigInt(Math.round(Number(text) * 1e9))

@@ -40,7 +40,7 @@ function matches (m: LabelMatcher, value: string): boolean {
   }
 }
 
-export function lineMatches (selector: LogSelector, msg: string): boolean {
+function lineMatches (selector: LogSelector, msg: string): boolean {
   for (const f of selector.filters) {
     const hit = f.regex === undefined ? msg.includes(f.value) : f.regex.test(msg)
     if (hit !== (f.op === '|=' || f.op === '|~')) return false

@@ -1,7 +1,7 @@
 // The log line as read (SAP's body) and as written: the shapes both directions of the logs endpoints share.
 import { z } from 'zod'
 
-export const logLine = z.object({
+const logLine = z.object({
   container: z.string(),
   msg: z.string(),
   pod: z.string(),
@@ -16,7 +16,7 @@ export const logsResponse = z.object({
   })
 }).meta({ id: 'LogsResponse' })
 
-export const ingestLine = z.object({
+const ingestLine = z.object({
   timestamp: z.string().meta({ description: 'RFC 3339, Z or ±hh:mm, up to 9 fractional digits.' }),
   msg: z.string(),
   container: z.string().optional(),

@@ -10,7 +10,7 @@ import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
 import type { Instant } from '../time.js'
 
-export const TAIL_BATCH = 2000
+const TAIL_BATCH = 2000
 /** How soon a tail reads again after the database did not answer. */
 const RETRY_MS = 1000
 

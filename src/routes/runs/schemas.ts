@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { LABEL_KEY_RULE, LABEL_VALUE_RULE, parseLabelPair } from '../../labels.js'
 import { rfc3339Field } from '../../schemas/common.js'
 
-export const MAX_RUNS_TOP = 1000
+const MAX_RUNS_TOP = 1000
 export const DEFAULT_RUNS_TOP = 100
 
 const topError = `must be an integer from 1 to ${MAX_RUNS_TOP}`
