@@ -8,6 +8,7 @@ import type { LogRange } from '../model.js'
 import { cursorStateOf, positionOf } from '../read/stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
+import { walkRange } from '../store/range-walk.js'
 import type { Instant } from '../time.js'
 
 const TAIL_BATCH = 2000
@@ -120,14 +121,11 @@ export class Tail {
 
   /** The lines in range with seq < watermark, in (ts, ts_ns, seq) order, after the cursor's position if any. */
   private async rangePhase (watermark: bigint, state: CursorState): Promise<void> {
-    let after = this.start.range.after
-    while (!this.stopped) {
-      const rows = await this.store.read({ ...this.start.range, ...(after === undefined ? {} : { after }) }, TAIL_BATCH, watermark)
+    if (this.stopped) return
+    for await (const rows of walkRange(async (range, limit) => await this.store.read(range, limit, watermark), this.start.range, TAIL_BATCH)) {
       if (this.stopped) return
       await this.output.write(rows, (row) => ({ ...state, after: positionOf(row), watermark }))
-      const last = rows[rows.length - 1]
-      if (rows.length < TAIL_BATCH || last === undefined) return
-      after = positionOf(last)
+      if (this.stopped) return
     }
   }
 }
