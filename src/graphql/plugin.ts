@@ -12,6 +12,7 @@ import type { Config } from '../config.js'
 import { errors, toApiError, type ApiError } from '../errors.js'
 import { harnessExport } from '../export/harness.js'
 import { createExport } from '../export/request.js'
+import { requesterOf } from '../audit.js'
 import { errorResponse } from '../schemas/common.js'
 import { MIN_INSTANT } from '../time.js'
 import { runConditionsOf, type ExecutionFilter } from './filters.js'
@@ -77,7 +78,7 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
     Mutation: {
       exportExecutions: async (_root: unknown, { input }: { input: ExportExecutionsInput }, ctx: Context) => {
         const conditions = runConditionsOf(input.filters ?? [])
-        const row = await createExport(ctx.request, opts.config, {
+        const row = await createExport(app, opts.config, requesterOf(ctx.request), {
           filters: conditions,
           start: MIN_INSTANT,
           end: app.now(),

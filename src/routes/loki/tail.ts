@@ -29,7 +29,7 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
 
   // Checked before the upgrade, so a bad query or token is an HTTP error the client can show.
   const parse = async (request: FastifyRequest): Promise<void> => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const query = parseLogQL(params.get('query') ?? '')
     if (query.kind !== 'log') throw new LokiQueryError('tail takes a log query (a stream selector and line filters), not a metric query')
     const startText = params.get('start')
