@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { mayActIn } from '../../auth/tokens.js'
 import { retentionDaysOf, type Config } from '../../config.js'
-import { rawBodyOf } from '../../ingest/raw-body.js'
+import { rawBodyOf } from '../../http/raw-body.js'
 import { RunMapper } from '../../ingest/run-mapper.js'
 import { ingestLimits } from '../../ingest/lines.js'
 
