@@ -8,7 +8,7 @@
 import { compress } from '@mongodb-js/zstd'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { renderLogsBody } from '../src/logs/render.js'
+import { renderLogsBody } from '../src/read/render.js'
 import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, type BuiltBlock } from '../src/store/block-build.js'
 import { encodeColumns, type BlockLine } from '../src/store/block-codec.js'
 import { buildFilter } from '../src/store/block-filter.js'

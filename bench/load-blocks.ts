@@ -8,7 +8,7 @@ import { BlockRows, buildBlocks } from '../src/store/block-build.js'
 import type { BlockLine } from '../src/store/block-codec.js'
 import { storedPosition } from '../src/store/block-position.js'
 import { INSERT_BLOCKS } from '../src/store/block-statements.js'
-import type { RunKind } from '../src/logs/model.js'
+import type { RunKind } from '../src/model.js'
 import type { DaySink } from './dataset.js'
 
 const NDJSON_CHUNK = 4 << 20

@@ -15,6 +15,7 @@ import databasePlugin from './plugins/database.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
 import loadSheddingPlugin from './plugins/load-shedding.js'
+import maintenancePlugin from './plugins/maintenance.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import swaggerPlugin from './plugins/swagger.js'
@@ -108,9 +109,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(databasePlugin, {
     config,
     databaseUrl: options.databaseUrl,
-    now: options.now ?? (() => fromMillis(Date.now())),
-    maintenance: options.maintenance ?? true
+    now: options.now ?? (() => fromMillis(Date.now()))
   })
+  if (options.maintenance ?? true) await app.register(maintenancePlugin, { config })
   await app.register(blockMergerPlugin, { config, background: options.maintenance ?? true })
   await app.register(tailsPlugin, { config, databaseUrl: options.databaseUrl })
   await app.register(healthRoutes)

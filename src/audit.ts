@@ -15,6 +15,14 @@ export interface AuditFacts {
 // An operator who quiets the log to warnings still gets audit events; silent means silent.
 const QUIET_LEVELS = new Set(['warn', 'error', 'fatal'])
 
+/** Who asks for an export (src/export/request.ts), from the request: its export.created event is logged here. */
+export const requesterOf = (request: FastifyRequest) => ({
+  group: request.resourceGroup,
+  subject: request.principal?.subject ?? '',
+  ...(request.principal?.email === undefined ? {} : { email: request.principal.email }),
+  audited: (facts: AuditFacts) => { audit(request, 'export.created', facts) }
+})
+
 /** Logs one audit event at info: the event, when, who (token subject, or a signed link) and from where. */
 export function audit (request: FastifyRequest, event: AuditEvent, facts: AuditFacts): void {
   const log = QUIET_LEVELS.has(request.log.level) ? request.log.child({}, { level: 'info' }) : request.log

@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import { z } from 'zod'
-import { isLabelKey, LABEL_KEY_RULE } from './logs/labels.js'
+import { isLabelKey, LABEL_KEY_RULE } from './labels.js'
 import { readUserGroups, type UserGroup } from './export/user-groups.js'
 
 const intSetting = (fallback: number, min: number, max: number) =>
@@ -158,140 +158,6 @@ function defaultHeapLimitMiB (): number {
   return Math.floor(getHeapStatistics().heap_size_limit * 0.9 / (1024 * 1024))
 }
 
-export type Env = z.input<typeof envSchema>
-
-export interface Config {
-  host: string
-  port: number
-  logLevel: string
-  dataDir: string
-  /** Unset: the service runs an embedded PostgreSQL under dataDir. */
-  databaseUrl?: string
-  /** A streaming replica of databaseUrl for GET traffic (docs/scaling.md); unset: reads go to databaseUrl. */
-  databaseReadUrl?: string
-  databasePoolSize: number
-  /** Unset: a free loopback port is chosen at each start. */
-  embeddedPgPort?: number
-  auth: {
-    jwtSecret?: string
-    jwksUrl?: string
-    issuer?: string
-    audience?: string
-    /** A token's exp may lie at most this far after its iat (or after now, without iat or with a later one). */
-    maxTokenLifetimeSeconds: number
-    /** No AUTH_* set: a secret is generated in dataDir and `npm run token` signs with it. */
-    devMode: boolean
-  }
-  ingestMaxBytes: number
-  lineMaxBytes: number
-  retentionDays: number
-  /** LOG_RETENTION_DAYS_BY_GROUP: groups kept for other than retentionDays (0: forever). */
-  retentionDaysByGroup: ReadonlyMap<string, number>
-  maxFutureSkewSeconds: number
-  partitionsAheadDays: number
-  maintenanceIntervalSeconds: number
-  /** Background merging of small or overlapping blocks (docs/performance.md "Merging"). */
-  blockMerge: {
-    enabled: boolean
-    intervalSeconds: number
-    /** A run is due once ingest wrote this many part-filled or overlapping blocks since it was last examined... */
-    minNewBlocks: number
-    /** ...or, with fewer, once it had no write for this long. */
-    quietSeconds: number
-    /** A lone block under this share of BLOCK_LINES (percent) is merged with its small neighbours. */
-    fillPercent: number
-    zstdLevel: number
-    runsPerRound: number
-  }
-  /** Base of absolute links the service hands out (export downloads). */
-  publicBaseUrl: string
-  exports: {
-    dir: string
-    /** Unset: a secret is made in dataDir (file export-link-secret). */
-    linkSecret?: string
-    dailyLimit: number
-    maxRuns: number
-    ttlHours: number
-    maxFileBytes: number
-    webhookUrl?: string
-    maxAttempts: number
-    /** Concurrent builds in this process; 0 serves the API only. */
-    workers: number
-    pollIntervalMs: number
-    leaseSeconds: number
-    sweepIntervalSeconds: number
-  }
-  notify: {
-    /** Operator-configured user groups (USER_GROUPS_FILE); none when unset. */
-    userGroups: UserGroup[]
-    smtpUrl?: string
-    smtpFrom: string
-    maxAttempts: number
-    /** First retry after this long; each further one waits twice as long (at most an hour). */
-    retrySeconds: number
-    pollIntervalMs: number
-  }
-  // Shippers and idempotent ingest
-  ingestMaxLines: number
-  idempotencyTtlHours: number
-  collector: CollectorMapping
-  // Reading further
-  /** Unset: a secret is made in dataDir (replicas must then share dataDir's cursor-secret file). */
-  cursorSecret?: string
-  streamMaxLines: number
-  /** Lines of JSON pages being read or sent at once; further pages wait (src/logs/line-budget.ts). */
-  readLinesInFlight: number
-  followMaxSeconds: number
-  followMaxPerGroup: number
-  followHeartbeatSeconds: number
-  /** Loki's read API: runs and lines one query may read, lines it may return, hours it may span. */
-  loki: { maxRuns: number, maxScanLines: number, maxEntries: number, maxQueryHours: number }
-  // Load and operations (docs/operations.md)
-  /** Requests per minute per token subject and resource group, in this process; 0 turns a limit off. */
-  rateLimit: { readsPerMinute: number, writesPerMinute: number, exportsPerMinute: number }
-  /** Load shedding (503) past any threshold; 0 turns a check off. */
-  pressure: {
-    maxEventLoopDelayMs: number
-    maxHeapUsedBytes: number
-    maxRssBytes: number
-    /** 0..1 */
-    maxEventLoopUtilization: number
-    sampleIntervalMs: number
-    retryAfterSeconds: number
-  }
-  metrics: {
-    enabled: boolean
-    /** Set: GET /metrics wants `Authorization: Bearer <token>`. */
-    token?: string
-  }
-  shutdownGraceSeconds: number
-  /** Stalled requests and connections (src/http/stalled-requests.ts). */
-  connections: {
-    /** A body that stops arriving this long is answered 408. */
-    bodyIdleSeconds: number
-    /** A request (headers and body) still arriving this long after it began is answered 408. */
-    deadlineSeconds: number
-    maxConnections: number
-  }
-}
-
-/** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
-export interface CollectorMapping {
-  /** Dotted paths to maps of labels, e.g. kubernetes.labels; labels are also looked up at the record's top. */
-  labelFields: string[]
-  deploymentIdLabels: string[]
-  executionIdLabels: string[]
-  resourceGroupLabels: string[]
-  /** Dotted paths, the first present wins. */
-  messageFields: string[]
-  timestampFields: string[]
-  podFields: string[]
-  containerFields: string[]
-  streamFields: string[]
-  /** Run labels taken from records' labels: the run's label `label` gets the value of the record's `recordLabel`. */
-  runLabels: Array<{ label: string, recordLabel: string }>
-}
-
 // A wildcard listen address is not a place to send a browser; the loopback name is.
 function defaultBaseUrl (host: string, port: number): string {
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
@@ -300,67 +166,72 @@ function defaultBaseUrl (host: string, port: number): string {
 
 const MIB = 1024 * 1024
 
-export class ConfigError extends Error {}
-
-function userGroupsOf (file: string | undefined): UserGroup[] {
-  if (file === undefined) return []
-  try {
-    return readUserGroups(file)
-  } catch (err) {
-    throw new ConfigError(`invalid settings: USER_GROUPS_FILE: ${(err as Error).message}`)
-  }
-}
-
-export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
-    throw new ConfigError(`invalid settings: ${problems.join('; ')}`)
-  }
-  const e = parsed.data
+/** The settings as the service uses them: built from the variables once they parse, checked across variables. */
+const configSchema = envSchema.transform((e, ctx) => {
   const anyAuth = [e.AUTH_JWT_SECRET, e.AUTH_JWKS_URL, e.AUTH_ISSUER, e.AUTH_AUDIENCE].some((v) => v !== undefined)
   if (anyAuth && e.AUTH_JWT_SECRET === undefined && e.AUTH_JWKS_URL === undefined) {
-    throw new ConfigError('invalid settings: AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_ISSUER or AUTH_AUDIENCE is set')
+    ctx.addIssue({ code: 'custom', message: 'AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_ISSUER or AUTH_AUDIENCE is set' })
+    return z.NEVER
   }
   if (e.DATABASE_READ_URL !== undefined && e.DATABASE_URL === undefined) {
-    throw new ConfigError('invalid settings: DATABASE_READ_URL is a replica of DATABASE_URL, which must be set too')
+    ctx.addIssue({ code: 'custom', message: 'DATABASE_READ_URL is a replica of DATABASE_URL, which must be set too' })
+    return z.NEVER
+  }
+  let userGroups: UserGroup[] = []
+  try {
+    if (e.USER_GROUPS_FILE !== undefined) userGroups = readUserGroups(e.USER_GROUPS_FILE)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['USER_GROUPS_FILE'], message: (err as Error).message })
+    return z.NEVER
   }
   return {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),
+    /** Unset: the service runs an embedded PostgreSQL under dataDir. */
     databaseUrl: e.DATABASE_URL,
+    /** A streaming replica of databaseUrl for GET traffic (docs/scaling.md); unset: reads go to databaseUrl. */
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    /** Unset: a free loopback port is chosen at each start. */
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
+      /** A token's exp may lie at most this far after its iat (or after now, without iat or with a later one). */
       maxTokenLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME,
+      /** No AUTH_* set: a secret is generated in dataDir and `npm run token` signs with it. */
       devMode: !anyAuth
     },
     ingestMaxBytes: e.INGEST_MAX_BYTES,
     lineMaxBytes: e.LINE_MAX_BYTES,
     retentionDays: e.LOG_RETENTION_DAYS,
-    retentionDaysByGroup: e.LOG_RETENTION_DAYS_BY_GROUP,
+    /** LOG_RETENTION_DAYS_BY_GROUP: groups kept for other than retentionDays (0: forever). */
+    retentionDaysByGroup: e.LOG_RETENTION_DAYS_BY_GROUP as ReadonlyMap<string, number>,
     maxFutureSkewSeconds: e.MAX_FUTURE_SKEW_SECONDS,
     partitionsAheadDays: e.PARTITIONS_AHEAD_DAYS,
     maintenanceIntervalSeconds: e.MAINTENANCE_INTERVAL_SECONDS,
+    /** Background merging of small or overlapping blocks (docs/performance.md "Merging"). */
     blockMerge: {
       enabled: e.BLOCK_MERGE_ENABLED,
       intervalSeconds: e.BLOCK_MERGE_INTERVAL_SECONDS,
+      /** A run is due once ingest wrote this many part-filled or overlapping blocks since it was last examined... */
       minNewBlocks: e.BLOCK_MERGE_MIN_NEW_BLOCKS,
+      /** ...or, with fewer, once it had no write for this long. */
       quietSeconds: e.BLOCK_MERGE_QUIET_SECONDS,
+      /** A lone block under this share of BLOCK_LINES (percent) is merged with its small neighbours. */
       fillPercent: e.BLOCK_MERGE_FILL_PERCENT,
       zstdLevel: e.BLOCK_MERGE_ZSTD_LEVEL,
       runsPerRound: e.BLOCK_MERGE_RUNS_PER_ROUND
     },
+    /** Base of absolute links the service hands out (export downloads). */
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? defaultBaseUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     exports: {
       dir: path.resolve(e.EXPORT_DIR ?? path.join(e.DATA_DIR, 'exports')),
+      /** Unset: a secret is made in dataDir (file export-link-secret). */
       linkSecret: e.EXPORT_LINK_SECRET,
       dailyLimit: e.EXPORT_DAILY_LIMIT,
       maxRuns: e.EXPORT_MAX_RUNS,
@@ -368,61 +239,94 @@ export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxFileBytes: e.EXPORT_MAX_FILE_BYTES,
       webhookUrl: e.EXPORT_WEBHOOK_URL,
       maxAttempts: e.EXPORT_MAX_ATTEMPTS,
+      /** Concurrent builds in this process; 0 serves the API only. */
       workers: e.EXPORT_WORKERS,
       pollIntervalMs: e.EXPORT_POLL_INTERVAL_MS,
       leaseSeconds: e.EXPORT_LEASE_SECONDS,
       sweepIntervalSeconds: e.EXPORT_SWEEP_INTERVAL_SECONDS
     },
     notify: {
-      userGroups: userGroupsOf(e.USER_GROUPS_FILE),
+      /** Operator-configured user groups (USER_GROUPS_FILE); none when unset. */
+      userGroups,
       smtpUrl: e.SMTP_URL,
       smtpFrom: e.SMTP_FROM,
       maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      /** First retry after this long; each further one waits twice as long (at most an hour). */
       retrySeconds: e.NOTIFY_RETRY_SECONDS,
       pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS
     },
     ingestMaxLines: e.INGEST_MAX_LINES,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
     collector: {
+      /** Dotted paths to maps of labels, e.g. kubernetes.labels; labels are also looked up at the record's top. */
       labelFields: e.COLLECTOR_LABEL_FIELDS,
       deploymentIdLabels: e.COLLECTOR_DEPLOYMENT_ID_LABELS,
       executionIdLabels: e.COLLECTOR_EXECUTION_ID_LABELS,
       resourceGroupLabels: e.COLLECTOR_RESOURCE_GROUP_LABELS,
+      /** Dotted paths, the first present wins. */
       messageFields: e.COLLECTOR_MESSAGE_FIELDS,
       timestampFields: e.COLLECTOR_TIMESTAMP_FIELDS,
       podFields: e.COLLECTOR_POD_FIELDS,
       containerFields: e.COLLECTOR_CONTAINER_FIELDS,
       streamFields: e.COLLECTOR_STREAM_FIELDS,
+      /** Run labels taken from records' labels: the run's label `label` gets the value of the record's `recordLabel`. */
       runLabels: e.COLLECTOR_RUN_LABELS
     },
+    /** Unset: a secret is made in dataDir (replicas must then share dataDir's cursor-secret file). */
     cursorSecret: e.CURSOR_SECRET,
     streamMaxLines: e.STREAM_MAX_LINES,
+    /** Lines of JSON pages being read or sent at once; further pages wait (src/read/line-budget.ts). */
     readLinesInFlight: e.READ_LINES_IN_FLIGHT,
     followMaxSeconds: e.FOLLOW_MAX_SECONDS,
     followMaxPerGroup: e.FOLLOW_MAX_PER_GROUP,
     followHeartbeatSeconds: e.FOLLOW_HEARTBEAT_SECONDS,
+    /** Loki's read API: runs and lines one query may read, lines it may return, hours it may span. */
     loki: { maxRuns: e.LOKI_MAX_RUNS, maxScanLines: e.LOKI_MAX_SCAN_LINES, maxEntries: e.LOKI_MAX_ENTRIES, maxQueryHours: e.LOKI_MAX_QUERY_HOURS },
+    /** Requests per minute per token subject and resource group, in this process; 0 turns a limit off. */
     rateLimit: {
       readsPerMinute: e.RATE_LIMIT_READS_PER_MINUTE,
       writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE,
       exportsPerMinute: e.RATE_LIMIT_EXPORTS_PER_MINUTE
     },
+    /** Load shedding (503) past any threshold; 0 turns a check off. */
     pressure: {
       maxEventLoopDelayMs: e.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: e.PRESSURE_MAX_HEAP_USED_MIB * MIB,
       maxRssBytes: e.PRESSURE_MAX_RSS_MIB * MIB,
+      /** 0..1 */
       maxEventLoopUtilization: e.PRESSURE_MAX_EVENT_LOOP_UTILIZATION_PERCENT / 100,
       sampleIntervalMs: e.PRESSURE_SAMPLE_INTERVAL_MS,
       retryAfterSeconds: e.PRESSURE_RETRY_AFTER_SECONDS
     },
+    /** token set: GET /metrics wants `Authorization: Bearer <token>`. */
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    /** Stalled requests and connections (src/http/stalled-requests.ts). */
     connections: {
+      /** A body that stops arriving this long is answered 408. */
       bodyIdleSeconds: e.REQUEST_BODY_IDLE_SECONDS,
+      /** A request (headers and body) still arriving this long after it began is answered 408. */
       deadlineSeconds: e.REQUEST_DEADLINE_SECONDS,
       maxConnections: e.MAX_CONNECTIONS
     }
   }
+})
+
+export type Config = z.output<typeof configSchema>
+
+/** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
+export type CollectorMapping = Config['collector']
+
+export class ConfigError extends Error {}
+
+export function parseConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => i.path.length === 0 ? i.message : `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid settings: ${problems.join('; ')}`)
+  }
+  return parsed.data
 }
 
 /** The days a group's lines are kept (0: forever): its own setting, else LOG_RETENTION_DAYS. */

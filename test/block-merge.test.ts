@@ -19,7 +19,7 @@ import { exportLines } from '../src/store/export-lines.js'
 import { LogStore, type StoredRow } from '../src/store/log-store.js'
 import { Partitions } from '../src/store/partitions.js'
 import { createPool } from '../src/store/pool.js'
-import type { LogRange, RunKey, SortOrder } from '../src/logs/model.js'
+import type { LogRange, RunKey, SortOrder } from '../src/model.js'
 import { authHeaders, buildTestApp, TEST_SECRET } from './helpers/app.js'
 
 t.setTimeout(300_000)

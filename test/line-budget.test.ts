@@ -2,7 +2,7 @@
 // order, a release counts once, and over HTTP a page gives its lines back when its response has left.
 import t from 'tap'
 import { EventEmitter } from 'node:events'
-import { LineBudget, takeForResponse } from '../src/logs/line-budget.js'
+import { LineBudget, takeForResponse } from '../src/read/line-budget.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 
 const tick = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }

@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { fromEpochNanosText, fromEpochSeconds, parseShipperTimestamp } from '../src/ingest/timestamps.js'
-import { parseLogBatch, storedLine } from '../src/logs/ingest-body.js'
+import { parseLogBatch, storedLine } from '../src/ingest/lines.js'
 import { MAX_INSTANT, parseRfc3339, parseRfc3339Calendar, TimestampError } from '../src/time.js'
 
 const outcome = (parse: (text: string) => bigint, text: string): string => {

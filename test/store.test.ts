@@ -2,11 +2,11 @@
 // (retention, which drops them whole: retention.test.ts).
 import pg from 'pg'
 import t from 'tap'
-import type { LogRange } from '../src/logs/model.js'
+import type { LogRange } from '../src/model.js'
 import { rangeBounds } from '../src/store/block-read.js'
 import { blockPage } from '../src/store/block-statements.js'
 import { migrate } from '../src/store/migrate.js'
-import { fromMillis, NS_PER_MS } from '../src/time.js'
+import { fromMillis } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 import { onCitus } from './helpers/citus.js'
 import { createEmptyDatabase } from './helpers/database.js'
@@ -115,6 +115,12 @@ t.test('migrations apply once, and replicas starting together apply them once', 
   t.same(await migrate(url), [], 'a later start applies nothing')
 })
 
-t.test('the clock in nanoseconds drives the defaults', async (t) => {
-  t.equal(clock() / NS_PER_MS, BigInt(NOW))
+t.test('the clock in nanoseconds drives the defaults: a read without start or end covers the hour before it', async (t) => {
+  const { app } = await buildTestApp(t, { now: clock })
+  await post(app, 'clocked-run', [
+    { timestamp: new Date(NOW - 2 * 3600_000).toISOString(), msg: 'two hours before now' },
+    { timestamp: new Date(NOW - 60_000).toISOString(), msg: 'a minute before now' }
+  ])
+  const res = await app.inject({ url: '/v2/lm/deployments/clocked-run/logs', headers: await authHeaders() })
+  t.same(res.json().data.result.map((l: { msg: string }) => l.msg), ['a minute before now'])
 })

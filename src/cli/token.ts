@@ -2,7 +2,7 @@
 // AUTH_MAX_TOKEN_LIFETIME, 24 hours, unless --ttl is shorter),
 // signed with the secret the service keeps in DATA_DIR. Refuses when any AUTH_* is set.
 import { parseArgs } from 'node:util'
-import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
+import { RESOURCE_GROUP_PATTERN } from '../schemas/ids.js'
 import { DEV_AUTH_SECRET_FILE, readOrCreateSecret } from '../auth/secret-file.js'
 import { ALL_SCOPES, signDevToken } from '../auth/tokens.js'
 import { parseConfig } from '../config.js'

@@ -31,7 +31,7 @@ export interface BuildContext {
   checkpoint: (runsWritten: number) => void
 }
 
-export const archiveName = (requestId: string): string => `${requestId}.tar.gz`
+const archiveName = (requestId: string): string => `${requestId}.tar.gz`
 
 /** Removes what an earlier, interrupted attempt at this export left behind. */
 async function clearLeftovers (dir: string, requestId: string): Promise<void> {

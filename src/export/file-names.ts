@@ -5,7 +5,7 @@
 const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])$/i
 
 /** `name` with a trailing dot or space written `_`, and `_` before a reserved device name. */
-export function portableName (name: string): string {
+function portableName (name: string): string {
   const trimmed = name.replace(/[. ]+$/, (tail) => '_'.repeat(tail.length))
   return RESERVED.test(trimmed.split('.')[0] as string) ? `_${trimmed}` : trimmed
 }

@@ -25,7 +25,7 @@ export interface NotifierDeps {
 }
 
 /** Seconds before the retry that follows failed attempt number `attempts`. */
-export const backoffSeconds = (retrySeconds: number, attempts: number): number =>
+const backoffSeconds = (retrySeconds: number, attempts: number): number =>
   Math.min(MAX_BACKOFF_SECONDS, retrySeconds * 2 ** Math.max(0, attempts - 1))
 
 export class ExportNotifier {

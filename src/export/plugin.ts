@@ -15,7 +15,7 @@ import { ExportNotifier } from './notifier.js'
 import { notifyWebhook } from './webhook.js'
 import { ExportWorker } from './worker.js'
 
-export const EXPORT_LINK_SECRET_FILE = 'export-link-secret'
+const EXPORT_LINK_SECRET_FILE = 'export-link-secret'
 
 export interface ExportService {
   jobs: ExportJobs

@@ -1,11 +1,10 @@
 // Requesting an export, shared by POST /v2/lm/exports and GraphQL's exportExecutions: one path, so the
 // quota, the run limit, the audit event and the notifications are the same whichever API is used.
 import { randomUUID } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
-import { audit } from '../audit.js'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { errors } from '../errors.js'
-import type { LabelCondition } from '../logs/labels.js'
+import type { LabelCondition } from '../labels.js'
 import type { ExportFilters, ExportRow } from '../store/export-jobs.js'
 import { recipientsOf, type NotifyRequest } from './recipients.js'
 import { formatInstant, type Instant } from '../time.js'
@@ -22,17 +21,24 @@ export interface ExportRequest {
   notify: NotifyRequest
 }
 
-/** Creates the export in the request's group, or throws the API error (429 quota, 400 too many runs). */
-export async function createExport (request: FastifyRequest, config: Config, input: ExportRequest): Promise<ExportRow> {
-  const app = request.server
+/** Who asks: the group they act in, the token's subject and email; `audited` logs the export.created event. */
+export interface Requester {
+  group: string
+  subject: string
+  email?: string
+  audited: (facts: { exportId: string, group: string, [fact: string]: unknown }) => void
+}
+
+/** Creates the export in the requester's group, or throws the API error (429 quota, 400 too many runs). */
+export async function createExport (app: FastifyInstance, config: Config, requester: Requester, input: ExportRequest): Promise<ExportRow> {
   const limits = config.exports
   const requestId = randomUUID()
   const filters: ExportFilters = { ...input.filters, start: formatInstant(input.start), end: formatInstant(input.end) }
-  const recipients = recipientsOf(input.notify, config.notify, request.resourceGroup, request.principal?.email)
+  const recipients = recipientsOf(input.notify, config.notify, requester.group, requester.email)
   const result = await app.exports.jobs.create({
     requestId,
-    group: request.resourceGroup,
-    createdBy: request.principal?.subject ?? '',
+    group: requester.group,
+    createdBy: requester.subject,
     filters,
     start: input.start,
     end: input.end,
@@ -42,14 +48,14 @@ export async function createExport (request: FastifyRequest, config: Config, inp
     recipients
   })
   if (result.kind === 'quota') {
-    throw errors.tooManyRequests(`Resource group ${request.resourceGroup} has requested its ${limits.dailyLimit} exports of today (UTC); request more after midnight UTC.`, result.retryAfterSeconds)
+    throw errors.tooManyRequests(`Resource group ${requester.group} has requested its ${limits.dailyLimit} exports of today (UTC); request more after midnight UTC.`, result.retryAfterSeconds)
   }
   if (result.kind === 'too-many-runs') {
     throw errors.invalidRequest(`The filters match more than ${result.limit} runs, the most one export holds: narrow the filters or list fewer runs.`, { limit: result.limit })
   }
-  audit(request, 'export.created', {
+  requester.audited({
     exportId: requestId,
-    group: request.resourceGroup,
+    group: requester.group,
     runs: result.row.totalExecutions,
     notify: recipients.map((r) => r.target),
     filters: { deploymentIds: null, executionIds: null, ...filters }

@@ -41,7 +41,7 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r'
 export const escapeMsg = (msg: string): string => msg.replace(/[\\\n\r]/g, (c) => ESCAPES[c] ?? c)
 
 /** `<timestamp> <stream> <msg>`, the timestamp exactly as GET .../logs renders it. */
-export const fileLine = (ts: string, nanos: number, stream: string, msg: string): string =>
+const fileLine = (ts: string, nanos: number, stream: string, msg: string): string =>
   `${formatStored(ts, nanos)} ${stream} ${escapeMsg(msg)}\n`
 
 const safeName = (value: string, fallback: string): string =>

@@ -3,7 +3,7 @@
 // start; a bad file stops the start.
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
+import { RESOURCE_GROUP_PATTERN } from '../schemas/ids.js'
 
 export interface UserGroup {
   id: string

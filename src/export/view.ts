@@ -22,7 +22,7 @@ export interface ExportView {
 export const isExpired = (row: ExportRow, now: Instant): boolean =>
   row.status === 'EXPIRED' || (row.status === 'READY' && row.expiresEpoch !== null && now >= BigInt(row.expiresEpoch) * NS_PER_SECOND)
 
-export function publicStatus (row: ExportRow, now: Instant): ExportStatus {
+function publicStatus (row: ExportRow, now: Instant): ExportStatus {
   if (isExpired(row, now)) return 'EXPIRED'
   return row.status === 'BUILDING' ? 'QUEUED' : row.status
 }

@@ -5,7 +5,7 @@ import type { ExportView } from './view.js'
 
 const TIMEOUT_MS = 5000
 
-export function webhookText (view: ExportView, group: string): string {
+function webhookText (view: ExportView, group: string): string {
   if (view.status === 'READY') {
     return `Logs export ${view.requestId} in resource group ${group} is READY: ${view.totalExecutions} run(s). ` +
       `Download until ${view.expiresAt ?? '?'}: ${view.downloadLink ?? ''}`

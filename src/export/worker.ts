@@ -17,7 +17,7 @@ class BuildStopped extends Error {}
 const FILESYSTEM_CODES = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENOENT', 'EDQUOT', 'EIO'])
 
 /** What a person can act on; the full error goes to the log. */
-export function failureMessage (err: unknown, attempts: number): string {
+function failureMessage (err: unknown, attempts: number): string {
   const code = (err as { code?: unknown }).code
   const tried = ` Tried ${attempts} time${attempts === 1 ? '' : 's'}.`
   if (typeof code === 'string' && FILESYSTEM_CODES.has(code)) {

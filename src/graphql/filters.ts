@@ -1,13 +1,13 @@
 // Harness's ExecutionFilter list as conditions on runs: label filters (application, service, ...), run ids
 // (execution) and run times. Each filter object holds exactly one field; anything else is an error naming it.
 import { errors } from '../errors.js'
-import { isLabelValue, type LabelCondition, type RunConditions, type RunIdCondition, type RunTimeField, type TimeCondition } from '../logs/labels.js'
+import { isLabelValue, type LabelCondition, type RunConditions, type RunIdCondition, type RunTimeField, type TimeCondition } from '../labels.js'
 
 interface IdFilter { operator: 'EQUALS' | 'IN' | 'NOT_IN', values: string[] }
 interface TimeFilter { operator: 'AFTER' | 'BEFORE' | 'EQUALS', value: number }
 export type ExecutionFilter = Record<string, IdFilter | TimeFilter | null | undefined>
 
-export const LABEL_FIELDS = ['application', 'service', 'environment', 'pipeline', 'workflow', 'status', 'tag', 'triggeredBy'] as const
+const LABEL_FIELDS = ['application', 'service', 'environment', 'pipeline', 'workflow', 'status', 'tag', 'triggeredBy'] as const
 const TIME_FIELDS: RunTimeField[] = ['startTime', 'endTime', 'creationTime']
 const MAX_VALUES = 1000
 

@@ -12,7 +12,8 @@ import type { Config } from '../config.js'
 import { errors, toApiError, type ApiError } from '../errors.js'
 import { harnessExport } from '../export/harness.js'
 import { createExport } from '../export/request.js'
-import { errorResponse } from '../routes/logs/schemas.js'
+import { requesterOf } from '../audit.js'
+import { errorResponse } from '../schemas/common.js'
 import { MIN_INSTANT } from '../time.js'
 import { runConditionsOf, type ExecutionFilter } from './filters.js'
 import { DateTime, SCHEMA } from './schema.js'
@@ -34,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 type ContractGraphqlError = GraphQLFormattedError & { extensions: { code: string, requestId: string, [key: string]: unknown } }
 
 /** The contract's code and requestId in extensions; a 5xx's message hides its cause (logged instead). */
-export function formatGraphqlError (error: GraphQLError, request: FastifyRequest): ContractGraphqlError {
+function formatGraphqlError (error: GraphQLError, request: FastifyRequest): ContractGraphqlError {
   const original = error.originalError
   const api: ApiError = original === undefined || original === null || original instanceof GraphQLError
     ? errors.invalidRequest(error.message)
@@ -77,7 +78,7 @@ export default async function graphqlRoutes (app: FastifyInstance, opts: { confi
     Mutation: {
       exportExecutions: async (_root: unknown, { input }: { input: ExportExecutionsInput }, ctx: Context) => {
         const conditions = runConditionsOf(input.filters ?? [])
-        const row = await createExport(ctx.request, opts.config, {
+        const row = await createExport(app, opts.config, requesterOf(ctx.request), {
           filters: conditions,
           start: MIN_INSTANT,
           end: app.now(),

@@ -23,7 +23,7 @@ message Timestamp { int64 seconds = 1; int32 nanos = 2; }
 export const PushRequest = protobuf.parse(PUSH_PROTO, { keepCase: true }).root.lookupType('logproto.PushRequest')
 
 /** The uncompressed length a snappy block declares: a little-endian base-128 varint at its start. */
-export function snappyLength (body: Buffer): number {
+function snappyLength (body: Buffer): number {
   let length = 0
   for (let i = 0; i < 5 && i < body.length; i++) {
     const byte = body[i] as number

@@ -2,7 +2,7 @@
 // {"streams":[{"stream":{labels},"values":[["<ns epoch>","<line>", {metadata}?], ...]}]}; the protobuf body
 // (src/ingest/loki-proto.ts) decodes to the same streams. A stream's labels name its run once for all entries.
 import { errors } from '../errors.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './lines.js'
 import { TimestampError, type Instant } from '../time.js'
 import type { ItemPath } from './json-scan.js'
 import type { RecordFields } from './records.js'

@@ -3,7 +3,7 @@
 // endpoint: the first record that cannot be stored rejects the batch with its index.
 import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
-import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../logs/ingest-body.js'
+import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './lines.js'
 import type { ItemPath } from './json-scan.js'
 import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'

@@ -1,12 +1,11 @@
 // Sorts the records of a shipper's batch into runs. A record names its run through labels the shippers
 // copy from the pod (COLLECTOR_* settings); one that names none, or a group the token may not act in, is
 // counted as unmatched and reported, never stored and never silently dropped.
-import { RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
 import type { CollectorMapping } from '../config.js'
-import { summarize } from '../logs/ingest-body.js'
-import { isLabelValue, type Labels } from '../logs/labels.js'
-import type { LogLine, RunKey } from '../logs/model.js'
-import { RUN_ID_PATTERN } from '../routes/logs/schemas.js'
+import { summarize } from './lines.js'
+import { isLabelValue, type Labels } from '../labels.js'
+import { runKeyText, type LogLine, type RunKey } from '../model.js'
+import { RESOURCE_GROUP_PATTERN, RUN_ID_PATTERN, RUN_ID_RULE } from '../schemas/ids.js'
 import type { RunLines } from '../store/log-store.js'
 
 export type Fields = Record<string, unknown>
@@ -17,7 +16,7 @@ export type FieldPath = string[]
 export const fieldPaths = (names: string[]): FieldPath[] => names.map((name) => name.split('.'))
 
 /** The value at `path` in `record`, or undefined. */
-export function fieldAt (record: Fields, path: FieldPath): unknown {
+function fieldAt (record: Fields, path: FieldPath): unknown {
   let value: unknown = record
   for (const key of path) {
     if (value === null || typeof value !== 'object') return undefined
@@ -82,7 +81,7 @@ export class RunMapper {
     const executionId = deploymentId === undefined ? this.label(record, this.mapping.executionIdLabels) : undefined
     const id = deploymentId ?? executionId
     if (id === undefined) return 'no deployment or execution id label'
-    if (typeof id !== 'string' || !RUN_ID_PATTERN.test(id)) return 'the run id label is not 4 to 64 letters, digits, underscores, dots or dashes'
+    if (typeof id !== 'string' || !RUN_ID_PATTERN.test(id)) return `the run id label is not ${RUN_ID_RULE}`
     const labelGroup = this.label(record, this.mapping.resourceGroupLabels)
     const group = labelGroup ?? this.requestGroup
     if (typeof group !== 'string' || !RESOURCE_GROUP_PATTERN.test(group)) return 'the resource group label is not a valid resource group'
@@ -100,7 +99,7 @@ export class RunMapper {
    * noted for the run, a later record's value winning. A value that is not a label value is not taken.
    */
   linesOf (run: RunKey, record: Fields): LogLine[] {
-    const key = `${run.group}\u0000${run.kind}\u0000${run.id}`
+    const key = runKeyText(run)
     let entry = this.runs.get(key)
     if (entry === undefined) {
       entry = { run, lines: [], labels: {} }

@@ -1,12 +1,12 @@
 // Evaluates LogQL over a LineScan: log queries (the newest or oldest `limit` lines across runs, merged) and
 // metric queries (count_over_time, rate, sum by/without) at Loki's step points.
-import type { RunKey, SortOrder } from '../logs/model.js'
+import type { RunKey, SortOrder } from '../model.js'
 import { NS_PER_SECOND, type Instant } from '../time.js'
 import { LokiQueryError, selectorOf, type LogSelector, type MetricQuery } from './logql.js'
 import { LimitError, type LineScan, type LokiLine } from './scan.js'
 
 /** Loki's bound on the points of one series. */
-export const MAX_POINTS = 11_000
+const MAX_POINTS = 11_000
 const MAX_SERIES = 10_000
 
 const before = (order: SortOrder) => order === 'asc'

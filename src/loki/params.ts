@@ -1,11 +1,11 @@
 // Loki's HTTP query parameters. They are read from the raw query string with form decoding ('+' is a
 // space): Go clients (logcli, Grafana's backend) encode spaces in LogQL as '+', and a literal '+' as %2B.
-import type { FastifyRequest } from 'fastify'
-import type { SortOrder } from '../logs/model.js'
+import type { SortOrder } from '../model.js'
 import { NS_PER_SECOND, parseRfc3339, TimestampError, type Instant } from '../time.js'
 import { LokiQueryError, parseDuration } from './logql.js'
 
-export const lokiParams = (request: FastifyRequest): URLSearchParams => new URLSearchParams(request.url.split('?')[1] ?? '')
+/** The parameters of a request's URL (path and query). */
+export const lokiParams = (url: string): URLSearchParams => new URLSearchParams(url.split('?')[1] ?? '')
 
 const bad = (name: string, problem: string): LokiQueryError => new LokiQueryError(`invalid parameter ${name}: ${problem}`)
 
@@ -25,7 +25,7 @@ export function parseLokiTime (text: string, name: string): Instant {
 }
 
 /** A duration as Loki reads step and since: a Prometheus duration (5m) or a number of seconds. */
-export function parseLokiDuration (text: string, name: string): bigint {
+function parseLokiDuration (text: string, name: string): bigint {
   const duration = parseDuration(text)
   if (duration !== undefined) return duration
   if (/^\d+(\.\d+)?$/.test(text)) return BigInt(Math.round(Number(text) * 1e9))

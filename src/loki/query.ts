@@ -2,7 +2,7 @@
 // index stats and volume, each over one resource group and bounded by the LOKI_* settings.
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import type { SortOrder } from '../logs/model.js'
+import type { SortOrder } from '../model.js'
 import type { Instant } from '../time.js'
 import { logLines, metricSeries, stepCount } from './evaluate.js'
 import { LABELS, LokiQueryError, parseLogQL, selectorOf, type LogSelector } from './logql.js'

@@ -3,10 +3,9 @@
 // run's lines are walked in batches, label matchers and line filters applied to what the walk meets. The
 // walk is bounded by settings: LOKI_MAX_RUNS runs and LOKI_MAX_SCAN_LINES lines per request.
 import type { FastifyInstance } from 'fastify'
-import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../logs/model.js'
-import { positionOf } from '../logs/read-stream.js'
+import type { LogFilters, LogRange, RunKey, RunKind, RunListFilters, RunPosition, SortOrder } from '../model.js'
+import { positionOf } from '../read/stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
-import type { RunListFilters, RunPosition } from '../store/runs.js'
 import { formatStored, parseRfc3339, type Instant } from '../time.js'
 import { LokiQueryError, type LabelMatcher, type LogSelector } from './logql.js'
 
@@ -41,7 +40,7 @@ function matches (m: LabelMatcher, value: string): boolean {
   }
 }
 
-export function lineMatches (selector: LogSelector, msg: string): boolean {
+function lineMatches (selector: LogSelector, msg: string): boolean {
   for (const f of selector.filters) {
     const hit = f.regex === undefined ? msg.includes(f.value) : f.regex.test(msg)
     if (hit !== (f.op === '|=' || f.op === '|~')) return false
@@ -128,15 +127,15 @@ export class LineScan {
       for (let examined = 0; ; examined += LIST_PAGE) {
         if (examined >= this.limits.maxRuns * 20) throw this.tooManyRuns()
         const rows = await this.app.runs.list(this.group, filters, after, LIST_PAGE)
-        for (const [rowKind, id, , , , , lineCount] of rows) {
-          const run: ListedRun = { group: this.group, kind: rowKind, id, lines: Number(lineCount) }
+        for (const listed of rows) {
+          const run: ListedRun = { group: this.group, kind: listed.kind, id: listed.id, lines: Number(listed.lineCount) }
           if (!runMatches(selector, run)) continue
           found.push(run)
           if (found.length > this.limits.maxRuns) throw this.tooManyRuns()
         }
         const last = rows[rows.length - 1]
         if (rows.length < LIST_PAGE || last === undefined) break
-        after = { firstTs: last[2], firstNs: last[3], kind: last[0], id: last[1] }
+        after = { firstTs: last.firstTs, firstNs: last.firstNs, kind: last.kind, id: last.id }
       }
     }
     return found

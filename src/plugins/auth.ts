@@ -1,7 +1,7 @@
 // Bearer-token auth and resource-group tenancy. Routes ask for a scope with `onRequest: app.requireScope(...)`.
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { DEFAULT_RESOURCE_GROUP, RESOURCE_GROUP_PATTERN } from '../auth/resource-group.js'
+import { DEFAULT_RESOURCE_GROUP, RESOURCE_GROUP_PATTERN } from '../schemas/ids.js'
 import { DEV_AUTH_SECRET_FILE, readOrCreateSecret } from '../auth/secret-file.js'
 import { createVerifier, KeySetUnavailable, mayActIn, TokenError, type Principal, type Scope, type TokenVerifier } from '../auth/tokens.js'
 import type { Config } from '../config.js'

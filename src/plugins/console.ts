@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { errors } from '../errors.js'
 
 /** dist/web of the checkout, from src/plugins (tsx) and from dist/plugins (the build) alike. */
-export const CONSOLE_ROOT = path.resolve(import.meta.dirname, '../../dist/web')
+const CONSOLE_ROOT = path.resolve(import.meta.dirname, '../../dist/web')
 
 export const CONSOLE_CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'", "connect-src 'self'",

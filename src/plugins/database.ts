@@ -1,6 +1,5 @@
-// The pools (the primary's, and a read replica's when DATABASE_READ_URL is set), the store over them, and
-// upkeep (partitions made ahead at start and on a timer, dropped after retention; expired idempotency keys
-// deleted). Closing the app ends the timer and the pools.
+// The pools (the primary's, and a read replica's when DATABASE_READ_URL is set) and the store over them;
+// their upkeep is plugins/maintenance.ts. Closing the app ends the pools.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
@@ -9,7 +8,7 @@ import { LogStore } from '../store/log-store.js'
 import { Partitions } from '../store/partitions.js'
 import { createPool } from '../store/pool.js'
 import { RunCatalog } from '../store/runs.js'
-import { NS_PER_MS, NS_PER_SECOND, toStoredParts, type Instant } from '../time.js'
+import type { Instant } from '../time.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,7 +30,6 @@ export interface DatabaseOptions {
   config: Config
   databaseUrl: string
   now: () => Instant
-  maintenance: boolean
 }
 
 async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Promise<void> {
@@ -46,26 +44,7 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   app.decorate('store', store)
   app.decorate('runs', new RunCatalog(readPool, pool))
 
-  const maintain = async (): Promise<void> => {
-    const nowMs = Number(opts.now() / NS_PER_MS)
-    const { dropped, groupLines } = await partitions.maintain(nowMs, config.partitionsAheadDays, config.retentionDays, config.retentionDaysByGroup)
-    if (dropped.length > 0) app.log.info({ dropped }, 'dropped partitions past retention')
-    if (groupLines > 0) app.log.info({ lines: groupLines }, 'dropped blocks past their resource group\'s retention')
-    const expiredBefore = toStoredParts(opts.now() - BigInt(config.idempotencyTtlHours) * 3600n * NS_PER_SECOND).ts
-    const expiredKeys = await store.expireIdempotencyKeys(expiredBefore)
-    if (expiredKeys > 0) app.log.info({ expiredKeys }, 'forgot expired idempotency keys')
-  }
-  let timer: NodeJS.Timeout | undefined
-  app.addHook('onReady', async () => {
-    if (!opts.maintenance) return
-    await maintain()
-    timer = setInterval(() => {
-      maintain().catch((err: unknown) => { app.log.warn({ err }, 'partition maintenance failed; will retry') })
-    }, config.maintenanceIntervalSeconds * 1000)
-    timer.unref()
-  })
   app.addHook('onClose', async () => {
-    clearInterval(timer)
     await partitions.analyzed()
     await pool.end()
     if (readPool !== pool) await readPool.end()

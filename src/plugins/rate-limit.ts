@@ -11,7 +11,7 @@ import { errors } from '../errors.js'
 export type LimitClass = 'reads' | 'writes' | 'exports'
 
 /** Exports by path; otherwise GET and HEAD read, anything else writes. */
-export function limitClassOf (request: FastifyRequest): LimitClass {
+function limitClassOf (request: FastifyRequest): LimitClass {
   const url = request.routeOptions.url ?? ''
   if (url.startsWith('/v2/lm/exports') || url.startsWith('/api/export-executions') || url === '/graphql') return 'exports'
   return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes'

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 
-export const API_VERSION = '0.1.0'
+const API_VERSION = '0.1.0'
 
 // What swagger-ui needs, as @fastify/swagger-ui's own staticCSP states it: its scripts and styles are files
 // under /documentation/static (no inline script), images may be data: URLs, and it fetches /documentation/json.

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../errors.js'
-import { errorResponse } from './logs/schemas.js'
+import { errorResponse } from '../schemas/common.js'
 
 const status = z.object({ status: z.literal('ok') })
 

@@ -2,7 +2,7 @@
 // messages; each block's columns but the messages are compressed with zstd as its head, its messages in
 // granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
 // trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
-import type { LogLine, RunKey } from '../logs/model.js'
+import type { LogLine, RunKey } from '../model.js'
 import { encodeBlockPayload, encodeColumns, type BlockLine } from './block-codec.js'
 import { buildFilter, buildGranuleFilter } from './block-filter.js'
 import { instantPosition, sqlPosition, type Position } from './block-position.js'

@@ -7,7 +7,7 @@
 // the run's count is lowered only after its merges, so it is examined again.
 import { randomInt } from 'node:crypto'
 import type pg from 'pg'
-import type { RunKey, RunKind } from '../logs/model.js'
+import type { RunKey, RunKind } from '../model.js'
 import { setImmediate as yieldToRequests } from 'node:timers/promises'
 import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, type BuiltBlock } from './block-build.js'
 import type { BlockLine } from './block-codec.js'

@@ -1,7 +1,7 @@
 // A line's place in a run, as blocks keep it: UTC day (days since 1970), nanoseconds within the day, seq.
 // Postgres' timestamptz text ("2026-06-15 10:00:00.123456+00", TimeZone=UTC) is made and read here, so
 // rows and cursors look exactly as they did when Postgres printed each line's ts.
-import type { StoredPosition } from '../logs/model.js'
+import type { StoredPosition } from '../model.js'
 import type { Instant } from '../time.js'
 import { DAY_NS } from './block-codec.js'
 

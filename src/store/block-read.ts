@@ -4,7 +4,7 @@
 // Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap.
 import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
-import type { LogFilters, LogRange, RunKey } from '../logs/model.js'
+import type { LogFilters, LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES } from './block-build.js'
 import { blockParts, DecodedBlock } from './block-codec.js'

@@ -1,7 +1,7 @@
 // The block store's statements. Every one names the whole run key first, the primary key's prefix (and
 // the distribution key where the table is distributed). A read takes a page of the run's blocks that may
 // hold lines of its range, in the order it merges them: by first line ascending, by last line descending.
-import { type LogFilters, type RunKey, type SortOrder } from '../logs/model.js'
+import { type LogFilters, type RunKey, type SortOrder } from '../model.js'
 import { filterProbe } from './block-filter.js'
 import { sqlPosition, tsText, type Position } from './block-position.js'
 

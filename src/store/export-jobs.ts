@@ -2,8 +2,8 @@
 // leases, results, expiry) is in export-queue.ts. Times of the domain (triggered, ready, expires) come from
 // the app's clock so tests can move it.
 import type pg from 'pg'
-import type { Labels, RunConditions } from '../logs/labels.js'
-import type { RunKind } from '../logs/model.js'
+import type { Labels, RunConditions } from '../labels.js'
+import type { RunKind } from '../model.js'
 import { formatStored, NS_PER_MS, toStoredParts, type Instant } from '../time.js'
 import { insertRecipients, type Recipient } from './export-notifications.js'
 import { runConditionsSql } from './run-conditions.js'

@@ -1,19 +1,16 @@
 // The export's cursor over the store: one run's lines in [start, end), oldest first, read as the read path
-// reads them (block-read.ts), a batch per query, so memory holds one batch however many lines a run has.
-import type { LogRange, RunKey } from '../logs/model.js'
+// reads them (block-read.ts), a batch per query (range-walk.ts), so memory holds one batch however many
+// lines a run has.
+import type { LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
 import { readRange, type Db, type StoredRow } from './block-read.js'
+import { walkRange } from './range-walk.js'
 import { inReadSnapshot } from './transaction.js'
 
-export async function * exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
-  let range: LogRange = { run, start, end, top: batchSize, order: 'asc' }
-  for (;;) {
-    // Each batch in one snapshot: a merge committed between its block queries neither hides nor repeats a line.
-    const rows = 'totalCount' in db ? await inReadSnapshot(db, async (client) => await readRange(client, range, batchSize)) : await readRange(db, range, batchSize)
-    if (rows.length === 0) return
-    yield rows
-    if (rows.length < batchSize) return
-    const last = rows[rows.length - 1] as StoredRow
-    range = { ...range, after: { ts: last[0], nanos: last[1], seq: last[6] } }
-  }
+export function exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
+  // Each batch in one snapshot: a merge committed between its block queries neither hides nor repeats a line.
+  const read = async (range: LogRange, limit: number): Promise<StoredRow[]> => 'totalCount' in db
+    ? await inReadSnapshot(db, async (client) => await readRange(client, range, limit))
+    : await readRange(db, range, limit)
+  return walkRange(read, { run, start, end, top: batchSize, order: 'asc' }, batchSize)
 }

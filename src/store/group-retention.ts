@@ -2,6 +2,7 @@
 // partitions loses its blocks of the days past its retention, whole blocks, never line by line (a block
 // holds one day). Partitions are dropped at the longest retention of all (partitions.ts).
 import type pg from 'pg'
+import { runKeyText, type RunKind } from '../model.js'
 import { forgetExpired, utcDay } from './partitions.js'
 import { inTransaction } from './transaction.js'
 
@@ -42,7 +43,7 @@ async function dropBlocks (pool: pg.Pool, groups: string, values: unknown[], bef
     })
     const perRun = new Map<string, [string, string, string, string]>()
     for (const [group, kind, id, lines] of rows) {
-      const key = `${group}\u0000${kind}\u0000${id}`
+      const key = runKeyText({ group, kind: kind as RunKind, id })
       const run = perRun.get(key)
       perRun.set(key, [group, kind, id, String(Number(run?.[3] ?? 0) + Number(lines))])
     }

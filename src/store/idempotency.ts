@@ -2,7 +2,7 @@
 import type pg from 'pg'
 
 export interface IdempotencyClaim {
-  /** Who may see the key: issuer, subject and resource group (see src/ingest/idempotency.ts). */
+  /** Who may see the key: the token's subject and the resource group (see src/ingest/idempotency.ts). */
   scope: string
   key: string
   /** sha256 of the request (method, path, decoded body). */

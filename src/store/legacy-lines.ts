@@ -3,7 +3,7 @@
 // partition, so a crash leaves it whole and the next start takes it again. Runs keep their rows (next_seq,
 // counts and bounds are unchanged: lines keep their seqs).
 import type pg from 'pg'
-import type { RunKey, RunKind } from '../logs/model.js'
+import type { RunKey, RunKind } from '../model.js'
 import { BlockRows, buildBlocks, REFRESH_BLOCK_SPANS } from './block-build.js'
 import type { BlockLine } from './block-codec.js'
 import { storedPosition } from './block-position.js'

@@ -3,10 +3,10 @@
 // one LISTEN connection outside the pool, reconnects after errors, and fans notifications out in-process.
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
-import type { RunKey, RunKind } from '../logs/model.js'
+import type { RunKey, RunKind } from '../model.js'
 import type { Instant } from '../time.js'
 
-export const LINES_CHANNEL = 'run_log_lines'
+const LINES_CHANNEL = 'run_log_lines'
 
 /** A committed batch: seqs fromSeq <= seq < toSeq of the run, none earlier than `first`. */
 export interface LinesCommitted {
@@ -23,7 +23,7 @@ export function notificationPayload (run: RunKey, fromSeq: bigint, lines: number
   return JSON.stringify([run.group, run.kind, run.id, String(fromSeq), String(fromSeq + BigInt(lines)), String(first)])
 }
 
-export function parseNotification (payload: string): LinesCommitted | undefined {
+function parseNotification (payload: string): LinesCommitted | undefined {
   try {
     const [group, kind, id, from, to, first] = JSON.parse(payload) as [string, RunKind, string, string, string, string]
     return { run: { group, kind, id }, fromSeq: BigInt(from), toSeq: BigInt(to), first: BigInt(first) }

@@ -4,8 +4,8 @@
 // in compressed blocks (block-build.ts, built and compressed before the transaction, seqs relative to the
 // batch) through one INSERT, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
 import type pg from 'pg'
-import type { Labels } from '../logs/labels.js'
-import type { LogBatch, LogRange, RunKey, RunKind } from '../logs/model.js'
+import type { Labels } from '../labels.js'
+import type { LogBatch, LogRange, RunKey, RunKind } from '../model.js'
 import type { Instant } from '../time.js'
 import { batchLines, BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
 import { readNewLines, readRange, type StoredRow } from './block-read.js'

@@ -1,6 +1,6 @@
 // SQL conditions on the runs table (alias `r`) for labels, run ids and run times. A single-value label
 // condition is a containment (`@>`), which the GIN index on labels serves.
-import type { LabelChange, RunConditions, TimeCondition } from '../logs/labels.js'
+import type { LabelChange, RunConditions, TimeCondition } from '../labels.js'
 
 /** Adds a value to the statement's parameters and returns its placeholder. */
 export type Param = (value: unknown) => string

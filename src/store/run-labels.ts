@@ -1,8 +1,8 @@
 // Labels shippers' records give their runs (COLLECTOR_RUN_LABELS), merged in the ingest's transaction, so
 // a batch's lines and the labels they carried are committed together.
 import type pg from 'pg'
-import type { Labels } from '../logs/labels.js'
-import type { RunKey } from '../logs/model.js'
+import type { Labels } from '../labels.js'
+import type { RunKey } from '../model.js'
 
 const MERGE = `UPDATE runs r SET labels = r.labels || l.labels
   FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(g text, k run_kind, i text, labels jsonb)) l

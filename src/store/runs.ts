@@ -1,39 +1,14 @@
 // The runs of a resource group, newest first (by their first line), one keyset page at a time (GET /v2/lm/runs).
 // Only the conditions asked for go into the statement, so each shape gets its own plan on runs_by_start.
 import type pg from 'pg'
-import { labelPairsToConditions, type LabelChange, type Labels } from '../logs/labels.js'
-import type { RunKey, RunKind } from '../logs/model.js'
-import { toStoredParts, type Instant } from '../time.js'
+import { labelPairsToConditions, type LabelChange, type Labels } from '../labels.js'
+import type { RunSummary, RunKey, RunKind, RunListFilters, RunPosition } from '../model.js'
+import { toStoredParts } from '../time.js'
 import { mergeLabelsSql, runConditionsSql } from './run-conditions.js'
-
-export interface RunListFilters {
-  kind?: RunKind
-  /** Runs whose id starts with this text (no wildcards). */
-  idPrefix?: string
-  /** Runs whose span [first, last] meets [start, end). */
-  start?: Instant
-  end?: Instant
-  /** Runs with every label key given having one of its values (`label=key=value`, repeatable). */
-  labels?: Array<[string, string]>
-}
-
-/**
- * A run's place in the listing's order: its first line's time (as Postgres printed it), then kind and id.
- * A run's first line stays put as lines are added (unless older lines are written later), so pages hold.
- */
-export interface RunPosition {
-  firstTs: string
-  firstNs: number
-  kind: RunKind
-  id: string
-}
-
-/** A listed run: [kind, id, first_ts, first_ns, last_ts, last_ns, line_count, labels]. */
-export type RunRow = [RunKind, string, string, number, string, number, string, Labels]
 
 const LIKE_SPECIAL = /[\\%_]/g
 
-export function runListStatement (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): { text: string, values: unknown[] } {
+function runListStatement (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): { text: string, values: unknown[] } {
   const values: unknown[] = [group]
   const where = ['resource_group = $1']
   const param = (value: unknown): string => { values.push(value); return `$${values.length}` }
@@ -60,16 +35,22 @@ export function runListStatement (group: string, filters: RunListFilters, after:
   }
 }
 
-export type PatchResult = { kind: 'patched', row: RunRow } | { kind: 'not-found' } | { kind: 'too-many-labels' }
+/** The columns a statement returns as an array: [kind, id, first_ts, first_ns, last_ts, last_ns, line_count, labels]. */
+type RunRow = [RunKind, string, string, number, string, number, string, Labels]
+
+const runSummary = ([kind, id, firstTs, firstNs, lastTs, lastNs, lineCount, labels]: RunRow): RunSummary =>
+  ({ kind, id, firstTs, firstNs, lastTs, lastNs, lineCount, labels })
+
+export type PatchResult = { kind: 'patched', run: RunSummary } | { kind: 'not-found' } | { kind: 'too-many-labels' }
 
 export class RunCatalog {
   /** Lists read from `pool` (a replica when one is set); label changes go to `primary`. */
   constructor (private readonly pool: pg.Pool, private readonly primary: pg.Pool = pool) {}
 
   /** Up to `limit` runs of the group after `after`, newest first. */
-  async list (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): Promise<RunRow[]> {
+  async list (group: string, filters: RunListFilters, after: RunPosition | undefined, limit: number): Promise<RunSummary[]> {
     const { rows } = await this.pool.query<RunRow>({ ...runListStatement(group, filters, after, limit), rowMode: 'array' })
-    return rows
+    return rows.map(runSummary)
   }
 
   /** Merges a label change into a run's labels, unless the run would then hold more than `max`. */
@@ -84,7 +65,7 @@ export class RunCatalog {
       values,
       rowMode: 'array'
     })
-    if (rows[0] !== undefined) return { kind: 'patched', row: rows[0] }
+    if (rows[0] !== undefined) return { kind: 'patched', run: runSummary(rows[0]) }
     const found = await this.primary.query('SELECT 1 FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3', [run.group, run.kind, run.id])
     return found.rowCount === 1 ? { kind: 'too-many-labels' } : { kind: 'not-found' }
   }

@@ -1,13 +1,19 @@
 // follow=true: the response stays open and carries the tail's lines as SSE events (each id a cursor that
 // Last-Event-ID resumes from), NDJSON or text, with heartbeats, a time bound, and a clean end on shutdown.
-import { PassThrough } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { encodeCursor, type CursorState } from '../logs/cursor.js'
-import type { LogRange } from '../logs/model.js'
-import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../logs/read-format.js'
-import { frame } from '../logs/read-stream.js'
-import type { StoredRow } from '../store/log-store.js'
+import { PassThrough, type Readable } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import { encodeCursor, type CursorState } from '../read/cursor.js'
+import type { LogRange } from '../model.js'
+import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../read/format.js'
+import { frame } from '../read/stream.js'
+import type { LogStore, StoredRow } from '../store/log-store.js'
+import type { TailRegistry } from './registry.js'
 import { Tail } from './tail.js'
+
+/** The response's events (an http.ServerResponse has them): the tail ends when its response closes. */
+export interface ResponseEvents {
+  once: (event: 'close' | 'finish', listener: () => void) => unknown
+}
 
 export interface FollowOptions {
   range: LogRange
@@ -24,8 +30,10 @@ const HEARTBEAT: Record<FollowOptions['format'], string> = { sse: ': heartbeat\n
 // The first bytes also send the headers at once, so a client knows the tail is open before any line comes.
 const OPENING: Record<FollowOptions['format'], string> = { sse: 'retry: 1000\n\n', ndjson: '\n', text: '\n' }
 
-export async function follow (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, opts: FollowOptions): Promise<FastifyReply> {
-  const registration = app.tails.reserve(opts.range.run.group)
+/** Opens the tail; its answer's body carries the lines until the response closes, the time is up or the service closes. */
+export async function follow (tails: TailRegistry, store: LogStore, response: ResponseEvents, log: FastifyBaseLogger,
+  opts: FollowOptions): Promise<{ headers: Record<string, string>, body: Readable }> {
+  const registration = tails.reserve(opts.range.run.group)
   const out = opts.encoding === 'identity' ? new PassThrough() : compressor(opts.encoding)
   const flush = (): void => { if ('flush' in out) out.flush() }
   let ended = false
@@ -44,13 +52,13 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
     if (!more) await new Promise((resolve) => { out.once('drain', resolve); out.once('close', resolve) })
   }
   // On the primary: the tail's watermark and the lines below it must come from one server that has them all.
-  const tail = new Tail(app.store.primary, {
+  const tail = new Tail(store.primary, {
     range: opts.range,
     ...(opts.cursor?.watermark === undefined ? {} : { watermark: opts.cursor.watermark }),
     ...(opts.cursor?.following === true ? { following: true } : {})
   }, { write })
   // On shutdown: end the stream and wait (briefly) until the response is out.
-  const finished = new Promise<void>((resolve) => { reply.raw.once('close', resolve); reply.raw.once('finish', resolve) })
+  const finished = new Promise<void>((resolve) => { response.once('close', resolve); response.once('finish', resolve) })
   const endForShutdown = async (): Promise<void> => {
     end()
     let timer: NodeJS.Timeout | undefined
@@ -59,7 +67,7 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
   }
   let unregister: () => void
   try {
-    unregister = await app.tails.register(opts.range.run, tail, endForShutdown)
+    unregister = await tails.register(opts.range.run, tail, endForShutdown)
   } catch (err) {
     registration.release()
     throw err
@@ -67,9 +75,9 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
 
   const heartbeat = setInterval(() => { if (!ended) { out.write(HEARTBEAT[opts.format]); flush() } }, opts.heartbeatSeconds * 1000)
   const deadline = setTimeout(end, opts.maxSeconds * 1000)
-  reply.raw.on('close', end)
+  response.once('close', end)
   tail.run()
-    .catch((err: unknown) => { request.log.warn({ err }, 'live tail failed; ending its stream') })
+    .catch((err: unknown) => { log.warn({ err }, 'live tail failed; ending its stream') })
     .finally(() => {
       clearInterval(heartbeat)
       clearTimeout(deadline)
@@ -79,9 +87,14 @@ export async function follow (app: FastifyInstance, request: FastifyRequest, rep
     })
   out.write(OPENING[opts.format])
   flush()
-  request.log.info({ format: opts.format }, 'live tail opened')
-  return await reply
-    .headers({ 'content-type': CONTENT_TYPE[opts.format], 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
-    .headers(opts.encoding === 'identity' ? {} : { 'content-encoding': opts.encoding })
-    .send(out)
+  log.info({ format: opts.format }, 'live tail opened')
+  return {
+    headers: {
+      'content-type': CONTENT_TYPE[opts.format],
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      ...(opts.encoding === 'identity' ? {} : { 'content-encoding': opts.encoding })
+    },
+    body: out
+  }
 }

@@ -3,11 +3,9 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { errors } from '../errors.js'
-import type { RunKey } from '../logs/model.js'
+import { runKeyText, type RunKey } from '../model.js'
 import type { LinesCommitted, LinesListener } from '../store/line-notifications.js'
 import type { Tail } from './tail.js'
-
-const runKey = (run: RunKey): string => `${run.group}\u0000${run.kind}\u0000${run.id}`
 
 export interface Registration {
   /** Call once the tail has ended (or failed to start): frees its place. */
@@ -24,7 +22,7 @@ export class TailRegistry extends EventEmitter {
   constructor (private readonly listener: LinesListener, private readonly maxPerGroup: number, private readonly log: FastifyBaseLogger) {
     super()
     listener.on('lines', (lines: LinesCommitted) => {
-      for (const tail of this.byRun.get(runKey(lines.run)) ?? []) tail.notify(lines)
+      for (const tail of this.byRun.get(runKeyText(lines.run)) ?? []) tail.notify(lines)
     })
     listener.on('reconnected', () => {
       for (const tails of this.byRun.values()) {
@@ -66,7 +64,7 @@ export class TailRegistry extends EventEmitter {
    */
   async register (run: RunKey, tail: Tail, end: () => Promise<void>): Promise<() => void> {
     await this.listener.ready()
-    const key = runKey(run)
+    const key = runKeyText(run)
     let tails = this.byRun.get(key)
     if (tails === undefined) this.byRun.set(key, tails = new Set())
     tails.add(tail)

@@ -3,14 +3,15 @@
 // (ingest holds the run's row lock until commit), so following seq > last misses nothing, even a line
 // whose timestamp is older than lines already sent.
 import { isDatabaseUnavailable } from '../errors.js'
-import type { CursorState } from '../logs/cursor.js'
-import type { LogRange } from '../logs/model.js'
-import { cursorStateOf, positionOf } from '../logs/read-stream.js'
+import type { CursorState } from '../read/cursor.js'
+import type { LogRange } from '../model.js'
+import { cursorStateOf, positionOf } from '../read/stream.js'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
+import { walkRange } from '../store/range-walk.js'
 import type { Instant } from '../time.js'
 
-export const TAIL_BATCH = 2000
+const TAIL_BATCH = 2000
 /** How soon a tail reads again after the database did not answer. */
 const RETRY_MS = 1000
 
@@ -94,10 +95,10 @@ export class Tail {
         for (;;) {
           const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
           if (this.stopped) return
-          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row[6]) + 1n, following: true }))
+          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(positionOf(row).seq) + 1n, following: true }))
           const last = rows[rows.length - 1]
           if (rows.length < TAIL_BATCH || last === undefined) break
-          this.watermark = BigInt(last[6]) + 1n
+          this.watermark = BigInt(positionOf(last).seq) + 1n
         }
         this.watermark = to
       } catch (err) {
@@ -120,14 +121,11 @@ export class Tail {
 
   /** The lines in range with seq < watermark, in (ts, ts_ns, seq) order, after the cursor's position if any. */
   private async rangePhase (watermark: bigint, state: CursorState): Promise<void> {
-    let after = this.start.range.after
-    while (!this.stopped) {
-      const rows = await this.store.read({ ...this.start.range, ...(after === undefined ? {} : { after }) }, TAIL_BATCH, watermark)
+    if (this.stopped) return
+    for await (const rows of walkRange(async (range, limit) => await this.store.read(range, limit, watermark), this.start.range, TAIL_BATCH)) {
       if (this.stopped) return
       await this.output.write(rows, (row) => ({ ...state, after: positionOf(row), watermark }))
-      const last = rows[rows.length - 1]
-      if (rows.length < TAIL_BATCH || last === undefined) return
-      after = positionOf(last)
+      if (this.stopped) return
     }
   }
 }

@@ -84,6 +84,3 @@ export function renderAnsi (message: string): Node[] {
   if (rest !== '') nodes.push(styled(rest, style))
   return nodes
 }
-
-/** The message without any escape sequence (for titles and copies). */
-export const stripAnsi = (message: string): string => clean(message.replace(SGR, ''))

@@ -3,7 +3,7 @@
 // k8s.pod.name and k8s.container.name; the stream from log.iostream, else stderr for severity ERROR and up.
 // A record that names no run or cannot be stored is rejected alone (OTLP's partial success), never stored.
 import type { CollectorAnswer, Fields, RunMapper } from '../run-mapper.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../../logs/ingest-body.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../lines.js'
 import { compactJson, type AnyValue, type OtlpRecord } from './model.js'
 
 /** Attribute prefix of pod labels as the Collector's k8sattributes processor names them. */

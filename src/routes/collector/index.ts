@@ -7,14 +7,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { storeOnce } from '../../ingest/idempotency.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
 import { LOKI_ENTRY_ITEMS, lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
 import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
-import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../ingest/raw-body.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../http/raw-body.js'
 import { mapRecords, RECORD_ITEMS, recordFields, recordsOf } from '../../ingest/records.js'
-import { parseJsonBody, parseNdjson } from '../../logs/ingest-body.js'
-import { errorResponse } from '../logs/schemas.js'
+import { parseJsonBody, parseNdjson } from '../../ingest/lines.js'
+import { errorResponse } from '../../schemas/common.js'
+import { ingestOnce, sendStored } from '../ingest-once.js'
 import { batchStart } from './batch.js'
 import otlpRoutes from './otlp.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
@@ -52,15 +52,15 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
       response: RESPONSES
     }
   }, async (request, reply) => {
-    const { body, limits, mapper, key } = begin(request, request.query.dedupe)
+    const { body, limits, mapper } = begin(request)
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
     const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records')
     const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS))
     mapRecords(records, fields, mapper, limits)
     const { runs, answer } = mapper.result()
-    await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })
+    const stored = await ingestOnce(app, config, request, { runs, answer, body, ...request.query })
     request.log.info({ lines: answer.accepted, unmatched: answer.unmatched, runs: runs.length }, 'ingested')
-    return reply
+    return await sendStored(reply, stored)
   })
 
   app.withTypeProvider<ZodTypeProvider>().post('/loki/api/v1/push', {
@@ -82,7 +82,7 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
       response: RESPONSES
     }
   }, async (request, reply) => {
-    const { body, limits, mapper, key } = begin(request, request.query.dedupe)
+    const { body, limits, mapper } = begin(request)
     const type = mediaTypeOf(request)
     if (type === 'application/x-ndjson') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-protobuf (Loki push); NDJSON goes to /v2/lm/logs.')
     const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'entries')
@@ -91,8 +91,8 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
       : lokiJsonStreams(parseJsonBody(body, budget, LOKI_ENTRY_ITEMS))
     mapLokiStreams(streams, fields, mapper, limits)
     const { runs, answer } = mapper.result()
-    await storeOnce(app, request, reply, { runs, answer, body, ttlHours: config.idempotencyTtlHours, key })
+    const stored = await ingestOnce(app, config, request, { runs, answer, body, ...request.query })
     request.log.info({ lines: answer.accepted, unmatched: answer.unmatched, runs: runs.length }, 'ingested')
-    return reply
+    return await sendStored(reply, stored)
   })
 }

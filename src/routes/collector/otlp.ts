@@ -6,16 +6,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { errors, type ApiError } from '../../errors.js'
-import { storedAnswer } from '../../ingest/idempotency.js'
 import { OTLP_RECORD_ITEMS, otlpJsonRecords } from '../../ingest/otlp/json.js'
 import { mapOtlpRecords, otlpAnswer } from '../../ingest/otlp/map.js'
 import { exportLogsResponse, grpcCodeOf, rpcStatus } from '../../ingest/otlp/encode.js'
 import { otlpProtobufRecords } from '../../ingest/otlp/proto.js'
-import { mediaTypeOf, type bodyDocumentedOnly } from '../../ingest/raw-body.js'
+import { mediaTypeOf, type bodyDocumentedOnly } from '../../http/raw-body.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
-import { parseJsonBody } from '../../logs/ingest-body.js'
+import { parseJsonBody } from '../../ingest/lines.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
-import { errorResponse } from '../logs/schemas.js'
+import { errorResponse } from '../../schemas/common.js'
+import { ingestOnce, sendStored } from '../ingest-once.js'
 import type { BatchStart } from './batch.js'
 import { collectorQuery, lokiHeaders } from './schemas.js'
 
@@ -73,7 +73,7 @@ export default async function otlpRoutes (app: FastifyInstance, opts: OtlpOption
         response: RESPONSES
       }
     }, async (request, reply) => {
-      const { body, limits, mapper, key } = begin(request, request.query.dedupe)
+      const { body, limits, mapper } = begin(request)
       const protobuf = mediaTypeOf(request) === PROTOBUF
       if (!protobuf && mediaTypeOf(request) !== 'application/json') throw errors.unsupportedMediaType('OTLP/HTTP takes application/x-protobuf or application/json.')
       const records = protobuf
@@ -81,13 +81,11 @@ export default async function otlpRoutes (app: FastifyInstance, opts: OtlpOption
         : otlpJsonRecords(parseJsonBody(body, new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records'), OTLP_RECORD_ITEMS), config.ingestMaxLines)
       mapOtlpRecords(records, mapper, limits)
       const { runs, answer } = mapper.result()
-      const response = await storedAnswer(app, request, reply, { runs, answer: otlpAnswer(answer), body, ttlHours: config.idempotencyTtlHours, key })
+      const stored = await ingestOnce(app, config, request, { runs, answer: otlpAnswer(answer), body, ...request.query })
       request.log.info({ lines: answer.accepted, rejected: answer.unmatched, runs: runs.length }, 'ingested')
       // The stored answer is OTLP's JSON form (a replay sends it again); protobuf requests get it re-encoded.
-      const untyped = reply as FastifyReply
-      if (protobuf) untyped.type(PROTOBUF).send(exportLogsResponse(JSON.parse(response)))
-      else untyped.send(response)
-      return reply
+      if (protobuf) return await sendStored(reply, stored, PROTOBUF, exportLogsResponse(JSON.parse(stored.body)))
+      return await sendStored(reply, stored)
     })
   }
 }

@@ -1,6 +1,6 @@
 // Request and response schemas of the collector endpoints (Fluent Bit, Vector, Loki push).
 import { z } from 'zod'
-import { idempotencyKeyHeader } from '../logs/schemas.js'
+import { idempotencyKeyHeader } from '../../schemas/common.js'
 
 export const collectorQuery = z.strictObject({
   dedupe: z.enum(['body']).optional()

@@ -6,11 +6,11 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { audit } from '../../audit.js'
-import { RESOURCE_GROUP_PATTERN } from '../../auth/resource-group.js'
+import { RESOURCE_GROUP_PATTERN } from '../../schemas/ids.js'
 import { errors } from '../../errors.js'
 import { isExpired } from '../../export/view.js'
 import { NS_PER_SECOND } from '../../time.js'
-import { errorResponse } from '../logs/schemas.js'
+import { errorResponse } from '../../schemas/common.js'
 import { downloadQuery, requestIdParams } from './schemas.js'
 
 // The same archive at Harness's REST path, which takes the signed link's query.

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { errors } from '../../errors.js'
 import { harnessExport } from '../../export/harness.js'
 import { isExpired } from '../../export/view.js'
-import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
+import { errorResponse, resourceGroupHeaders } from '../../schemas/common.js'
 import { notificationState, requestIdParams } from './schemas.js'
 
 const summary = z.object({

@@ -2,12 +2,13 @@
 // the caller's resource group (scope logs.export). The download route is in download.ts.
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { requesterOf } from '../../audit.js'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { createExport, labelConditions } from '../../export/request.js'
 import { isExpired } from '../../export/view.js'
 import { MIN_INSTANT } from '../../time.js'
-import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
+import { errorResponse, resourceGroupHeaders } from '../../schemas/common.js'
 import { createExportBody, exportList, exportObject, listExportsQuery, requestIdParams } from './schemas.js'
 import downloadRoute from './download.js'
 import harnessExportRoutes from './harness.js'
@@ -35,7 +36,7 @@ export default async function exportRoutes (app: FastifyInstance, opts: { config
     const end = filters.end ?? now
     const start = filters.start ?? MIN_INSTANT
     if (start > end) throw errors.invalidRequest('Body field filters.start must not be after filters.end.', { parameters: ['filters.start', 'filters.end'] })
-    const row = await createExport(request, opts.config, {
+    const row = await createExport(app, opts.config, requesterOf(request), {
       filters: {
         deploymentIds: filters.deploymentIds,
         executionIds: filters.executionIds,

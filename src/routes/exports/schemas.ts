@@ -1,8 +1,8 @@
 // Request and response schemas of the export endpoints; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
 import { MAX_USER_GROUPS } from '../../export/recipients.js'
-import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../logs/labels.js'
-import { rfc3339Field, runIdParam } from '../logs/schemas.js'
+import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from '../../labels.js'
+import { rfc3339Field, runIdParam } from '../../schemas/common.js'
 
 const MAX_LISTED_IDS = 10_000
 // PostgreSQL's OFFSET takes a bigint; a skip past this many exports would return nothing anyway.

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { groupsFor } from '../../export/user-groups.js'
-import { errorResponse, resourceGroupHeaders } from '../logs/schemas.js'
+import { errorResponse, resourceGroupHeaders } from '../../schemas/common.js'
 
 const userGroupList = z.object({
   resources: z.array(z.object({

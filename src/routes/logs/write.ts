@@ -4,12 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { retentionDaysOf, type Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { storeOnce } from '../../ingest/idempotency.js'
 import { ItemBudget } from '../../ingest/item-budget.js'
-import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../ingest/raw-body.js'
-import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../logs/ingest-body.js'
-import { errorResponse, ingestBody, ingestHeaders, ingestResponse, runIdParam } from './schemas.js'
-import { RUN_ROUTES, runKeyOf } from './runs.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../http/raw-body.js'
+import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../ingest/lines.js'
+import { errorResponse, runIdParam } from '../../schemas/common.js'
+import { ingestOnce, sendStored } from '../ingest-once.js'
+import { RUN_ROUTES, runKeyOf } from '../run-kinds.js'
+import { ingestBody, ingestResponse } from '../../schemas/lines.js'
+import { ingestHeaders } from './schemas.js'
 
 export default async function writeLogsRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
@@ -45,11 +47,9 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : linesOf(parseJsonBody(body, budget, LINE_ITEMS))
       const batch = parseLogBatch(raw, limits)
       const accepted = batch?.lines.length ?? 0
-      await storeOnce(app, request, reply, {
-        runs: batch === null ? [] : [{ run, batch }], answer: { accepted }, body, ttlHours: config.idempotencyTtlHours
-      })
+      const stored = await ingestOnce(app, config, request, { runs: batch === null ? [] : [{ run, batch }], answer: { accepted }, body })
       request.log.info({ lines: accepted }, 'ingested')
-      return reply
+      return await sendStored(reply, stored)
     })
   }
 }

@@ -9,7 +9,7 @@ import { LokiQueryError } from '../../loki/logql.js'
 import { directionOf, limitOf, lokiParams, parseLokiTime, stepOf, timeRange } from '../../loki/params.js'
 import { LokiReader } from '../../loki/query.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
-import { errorResponse } from '../logs/schemas.js'
+import { errorResponse } from '../../schemas/common.js'
 import lokiTailRoute from './tail.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -66,7 +66,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
       'Log queries answer resultType streams with the first limit lines in direction; metric queries (count_over_time, rate, sum by) a matrix at step points.',
       { query: QUERY, start: START, end: END, since: SINCE, limit: text('Lines at most; default 100, up to LOKI_MAX_ENTRIES.'), direction: text('forward or backward (default).'), step: text('A duration or seconds; default range/250.') })
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const range = timeRange(params, app.now(), config.loki.maxQueryHours)
     return send(reply, await reader(request).range(params.get('query') ?? '', range, limitOf(params, config.loki.maxEntries), directionOf(params), stepOf(params, range)))
   })
@@ -76,7 +76,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
     schema: schema('loki.query', 'Loki query: a metric at one time (vector)', 'Grafana\'s health check sends vector(1)+vector(1) here.',
       { query: QUERY, time: text('The evaluation time; default now.'), limit: text('Ignored for metric queries.'), direction: text('Ignored for metric queries.') })
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const time = params.get('time')
     return send(reply, await reader(request).instant(params.get('query') ?? '', time === null || time === '' ? app.now() : parseLokiTime(time, 'time')))
   })
@@ -85,7 +85,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
     ...common,
     schema: schema('loki.labels', 'Loki label names', 'Names with a value in the time range (of the query\'s lines when query is given).', { start: START, end: END, since: SINCE, query: QUERY })
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const r = reader(request)
     return send(reply, await r.labelNames(r.selector(params.get('query')), timeRange(params, app.now(), config.loki.maxQueryHours)))
   })
@@ -94,7 +94,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
     ...common,
     schema: { ...schema('loki.label_values', 'Loki label values', 'Values of one label in the time range (of the query\'s lines when query is given).', { start: START, end: END, since: SINCE, query: QUERY }), params: z.object({ name: z.string() }) }
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const r = reader(request)
     return send(reply, await r.labelValues(request.params.name, r.selector(params.get('query')), timeRange(params, app.now(), config.loki.maxQueryHours)))
   })
@@ -103,7 +103,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
     ...common,
     schema: schema('loki.series', 'Loki series', 'The label sets of the streams the selectors match in the time range.', { 'match[]': text('Stream selectors, repeated.'), start: START, end: END, since: SINCE })
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const r = reader(request)
     const matches = [...params.getAll('match[]'), ...params.getAll('match')]
     if (matches.length === 0) throw new LokiQueryError('at least one match[] selector is required')
@@ -119,7 +119,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
       response: { ...RESPONSES, 200: z.object({ streams: z.int(), chunks: z.int(), bytes: z.int(), entries: z.int() }).meta({ description: 'Without Loki\'s status/data envelope, as Loki answers it.' }) }
     }
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const r = reader(request)
     // Loki answers this one without the status/data envelope.
     return await (reply as FastifyReply).type(JSON_TYPE).send(JSON.stringify(await r.indexStats(r.selector(params.get('query')), timeRange(params, app.now(), config.loki.maxQueryHours))))
@@ -130,7 +130,7 @@ export default async function lokiReadRoutes (app: FastifyInstance, opts: { conf
     schema: schema('loki.index_volume', 'Loki volume: bytes per label value', 'Bytes of the matching lines in range, per value of targetLabels (default: the selector\'s labels), largest first.',
       { query: QUERY, start: START, end: END, limit: text('Series at most; default 100.'), targetLabels: text('Comma-separated label names.'), aggregateBy: text('series (default) or labels.') })
   }, async (request, reply) => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const r = reader(request)
     const targets = (params.get('targetLabels') ?? '').split(',').map((l) => l.trim()).filter((l) => l !== '')
     return send(reply, await r.volume(r.selector(params.get('query')), timeRange(params, app.now(), config.loki.maxQueryHours), targets, limitOf(params, config.loki.maxEntries)))

@@ -5,18 +5,17 @@
 import websocket, { type WebSocket } from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
-import { FOLLOW_END } from '../../logs/read-query.js'
+import { FOLLOW_END } from '../../read/query.js'
 import { logLines } from '../../loki/evaluate.js'
 import { LokiQueryError, parseLogQL, type LogSelector } from '../../loki/logql.js'
 import { limitOf, lokiParams, parseLokiTime } from '../../loki/params.js'
 import { streamsOf } from '../../loki/render.js'
 import { lineReader, LineScan, pushedDown, type LokiLine } from '../../loki/scan.js'
-import type { RunKey } from '../../logs/model.js'
+import { runKeyText, type RunKey } from '../../model.js'
 import { Tail } from '../../tail/tail.js'
 import { NS_PER_SECOND, type Instant } from '../../time.js'
 
 const RELIST_MS = 5000
-const runId = (run: RunKey): string => `${run.kind}\u0000${run.id}`
 
 interface TailRequest { selector: LogSelector, start: Instant, limit: number }
 
@@ -30,7 +29,7 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
 
   // Checked before the upgrade, so a bad query or token is an HTTP error the client can show.
   const parse = async (request: FastifyRequest): Promise<void> => {
-    const params = lokiParams(request)
+    const params = lokiParams(request.url)
     const query = parseLogQL(params.get('query') ?? '')
     if (query.kind !== 'log') throw new LokiQueryError('tail takes a log query (a stream selector and line filters), not a metric query')
     const startText = params.get('start')
@@ -76,14 +75,14 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
       })
       const unregister = await app.tails.register(run, tail, async () => { close(1001, 'the service is shutting down') })
       if (closed) { unregister(); return }
-      tails.set(runId(run), { tail, unregister })
+      tails.set(runKeyText(run), { tail, unregister })
       tail.run().catch((err: unknown) => {
         request.log.warn({ err }, 'live tail failed; closing the socket')
         close(1011, 'the live tail failed')
       })
     }
     const newRuns = async (): Promise<RunKey[]> =>
-      (await scan.runs(selector, start, FOLLOW_END)).filter((run) => !tails.has(runId(run)))
+      (await scan.runs(selector, start, FOLLOW_END)).filter((run) => !tails.has(runKeyText(run)))
 
     socket.on('close', () => { close() })
     const relist = setInterval(() => {
@@ -97,10 +96,10 @@ export default async function lokiTailRoute (app: FastifyInstance, opts: { confi
       // The history stops at each run's watermark and the tail starts there: no line twice, none missed.
       const runs = await newRuns()
       const watermarks = new Map<string, bigint>()
-      for (const run of runs) watermarks.set(runId(run), (await app.store.primary.nextSeq(run)) ?? 0n)
-      const history = await logLines(scan, selector, runs, start, FOLLOW_END, limit, 'desc', (run) => watermarks.get(runId(run)))
+      for (const run of runs) watermarks.set(runKeyText(run), (await app.store.primary.nextSeq(run)) ?? 0n)
+      const history = await logLines(scan, selector, runs, start, FOLLOW_END, limit, 'desc', (run) => watermarks.get(runKeyText(run)))
       sendLines(history.reverse())
-      for (const run of runs) await follow(run, watermarks.get(runId(run)) ?? 0n)
+      for (const run of runs) await follow(run, watermarks.get(runKeyText(run)) ?? 0n)
       request.log.info({ runs: runs.length }, 'loki tail opened')
     } catch (err) {
       request.log.warn({ err }, 'loki tail could not start')

@@ -4,21 +4,11 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errors } from '../../errors.js'
-import { labelChangeOf, LabelError, MAX_LABELS_PER_RUN, type LabelChange } from '../../logs/labels.js'
-import type { RunRow } from '../../store/runs.js'
-import { formatStored } from '../../time.js'
-import { RUN_ROUTES, runKeyOf } from '../logs/runs.js'
-import { errorResponse, resourceGroupHeaders, runIdParam } from '../logs/schemas.js'
+import { labelChangeOf, LabelError, MAX_LABELS_PER_RUN, type LabelChange } from '../../labels.js'
+import { runResource } from '../../runs/list.js'
+import { RUN_ROUTES, runKeyOf } from '../run-kinds.js'
+import { errorResponse, resourceGroupHeaders, runIdParam } from '../../schemas/common.js'
 import { patchRunBody, runSummary } from './schemas.js'
-
-export const runResource = ([kind, id, firstTs, firstNs, lastTs, lastNs, lineCount, labels]: RunRow) => ({
-  kind,
-  id,
-  firstTimestamp: formatStored(firstTs, firstNs),
-  lastTimestamp: formatStored(lastTs, lastNs),
-  lineCount: Number(lineCount),
-  labels
-})
 
 export default async function labelRoutes (app: FastifyInstance): Promise<void> {
   for (const route of RUN_ROUTES) {
@@ -51,7 +41,7 @@ export default async function labelRoutes (app: FastifyInstance): Promise<void> 
         throw errors.invalidRequest(`A run holds at most ${MAX_LABELS_PER_RUN} labels; remove some (null) before adding more.`, { limit: MAX_LABELS_PER_RUN })
       }
       request.log.info({ set: Object.keys(change.set), removed: change.remove }, 'run labels changed')
-      return runResource(result.row)
+      return runResource(result.run)
     })
   }
 }

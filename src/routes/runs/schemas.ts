@@ -1,9 +1,9 @@
 // Request and response schemas of GET /v2/lm/runs; they validate requests and make the OpenAPI document.
 import { z } from 'zod'
-import { LABEL_KEY_RULE, LABEL_VALUE_RULE, parseLabelPair } from '../../logs/labels.js'
-import { rfc3339Field } from '../logs/schemas.js'
+import { LABEL_KEY_RULE, LABEL_VALUE_RULE, parseLabelPair } from '../../labels.js'
+import { rfc3339Field } from '../../schemas/common.js'
 
-export const MAX_RUNS_TOP = 1000
+const MAX_RUNS_TOP = 1000
 export const DEFAULT_RUNS_TOP = 100
 
 const topError = `must be an integer from 1 to ${MAX_RUNS_TOP}`

@@ -5,7 +5,7 @@
 import { describe, getJson, postJson, type ExportList, type ExportObject, type UserGroup } from '../api.js'
 import { field, fill, h } from '../dom.js'
 import { labelFilter, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
-import { announce, type Cleanup } from '../main.js'
+import { announce, type Cleanup } from '../shell.js'
 import { saveSelection, selectedRuns } from '../session.js'
 import { displayTime, fromInputValue, timeInput } from '../time.js'
 

@@ -3,7 +3,7 @@
 import { describe, getJson, logsPath, queryString, type LogLine, type LogsPage, type RunKind, type RunList, type RunSummary } from '../api.js'
 import { renderAnsi } from '../ansi.js'
 import { field, fill, h } from '../dom.js'
-import { announce, type Cleanup } from '../main.js'
+import { announce, type Cleanup } from '../shell.js'
 import { followEvents, type FollowHandle } from '../sse.js'
 import { displayTime, fromInputValue, inputValueBefore, timeInput, toInputValue } from '../time.js'
 

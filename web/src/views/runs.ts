@@ -3,7 +3,7 @@
 import { describe, getJson, type RunList, type RunSummary } from '../api.js'
 import { field, fill, h } from '../dom.js'
 import { labelChips, LABELS_PLACEHOLDER, parseLabels } from '../labels.js'
-import { announce, type Cleanup } from '../main.js'
+import { announce, type Cleanup } from '../shell.js'
 import { currentSession, saveSelection, selectedRuns } from '../session.js'
 import { displayTime, fromInputValue, timeInput } from '../time.js'
 

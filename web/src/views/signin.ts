@@ -3,7 +3,7 @@
 import { call, describe } from '../api.js'
 import { field, fill, h } from '../dom.js'
 import { readClaims, signIn, signOut } from '../session.js'
-import { route } from '../main.js'
+import { route } from '../shell.js'
 
 export function signInView (main: HTMLElement): undefined {
   const token = h('textarea', { name: 'token', rows: 4, required: true, autocomplete: 'off', spellcheck: 'false', class: 'token' })

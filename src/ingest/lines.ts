@@ -2,10 +2,10 @@
 // with its index, before anything is stored.
 import { isUtf8 } from 'node:buffer'
 import { errors } from '../errors.js'
-import type { ItemBudget } from '../ingest/item-budget.js'
-import { scanJson, type ItemPath } from '../ingest/json-scan.js'
+import type { ItemBudget } from './item-budget.js'
+import { scanJson, type ItemPath } from './json-scan.js'
 import { NS_PER_MS, NS_PER_SECOND, parseRfc3339, TimestampError, toStoredParts, type Instant } from '../time.js'
-import type { LogBatch, LogLine } from './model.js'
+import type { LogBatch, LogLine } from '../model.js'
 
 export interface IngestLimits {
   now: Instant

@@ -5,8 +5,8 @@
 export type Labels = Record<string, string>
 
 /** Letters, digits and `._/-`, starting with a letter or digit: Kubernetes' `app.kubernetes.io/name` fits. */
-export const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
-export const LABEL_VALUE_MAX_CHARS = 256
+const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/
+const LABEL_VALUE_MAX_CHARS = 256
 export const MAX_LABELS_PER_RUN = 64
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/

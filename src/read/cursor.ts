@@ -1,7 +1,7 @@
 // Opaque, tamper-evident read positions: what was asked (run, frozen range, order, filters) and where the
-// last line sent stands, as base64url JSON with an HMAC-SHA256 over it. Replicas must share the secret.
-import { sign, signatureMatches } from '../auth/signing.js'
-import type { LogFilters, RunKey, SortOrder, StoredPosition } from './model.js'
+// last line sent stands, sealed (auth/sealed-token.ts).
+import { seal, sealedBigInt, SealedTokenError, unseal } from '../auth/sealed-token.js'
+import type { LogFilters, RunKey, SortOrder, StoredPosition } from '../model.js'
 import type { Instant } from '../time.js'
 
 /** Where a read stands: after the line at (instant, seq), and, when following, from which seq on new lines come. */
@@ -36,7 +36,12 @@ interface Wire {
   t?: 1
 }
 
-export class CursorError extends Error {}
+/** DATA_DIR's file of the cursor secret when CURSOR_SECRET is not set; read and run listing cursors share it. */
+export const CURSOR_SECRET_FILE = 'cursor-secret'
+
+// Read cursors were signed before tokens had labels: the empty label keeps those in clients' hands valid.
+const LABEL = ''
+const MAX_CHARS = 4096
 
 export function encodeCursor (secret: string, state: CursorState): string {
   const wire: Wire = {
@@ -52,29 +57,15 @@ export function encodeCursor (secret: string, state: CursorState): string {
   if (state.after !== undefined) wire.a = [state.after.ts, state.after.nanos, state.after.seq]
   if (state.watermark !== undefined) wire.w = String(state.watermark)
   if (state.following === true) wire.t = 1
-  const payload = Buffer.from(JSON.stringify(wire)).toString('base64url')
-  return `${payload}.${sign(secret, payload)}`
+  return seal(secret, LABEL, wire)
 }
 
-const INTEGER = /^-?\d{1,24}$/
-const big = (text: unknown): bigint => {
-  if (typeof text !== 'string' || !INTEGER.test(text)) throw new CursorError('malformed')
-  return BigInt(text)
-}
+const big = sealedBigInt
 
-/** Checks the signature first, then the shape; throws CursorError for anything not made by encodeCursor. */
+/** Checks the signature first, then the shape; throws SealedTokenError for anything not made by encodeCursor. */
 export function decodeCursor (secret: string, cursor: string): CursorState {
-  const dot = cursor.indexOf('.')
-  if (dot <= 0 || cursor.length > 4096) throw new CursorError('malformed')
-  const payload = cursor.slice(0, dot)
-  if (!signatureMatches(secret, payload, cursor.slice(dot + 1))) throw new CursorError('bad signature')
-  let wire: Wire
-  try {
-    wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire
-  } catch {
-    throw new CursorError('malformed')
-  }
-  if (wire.v !== 1 || (wire.k !== 'deployment' && wire.k !== 'execution')) throw new CursorError('unknown version')
+  const wire = unseal(secret, LABEL, cursor, MAX_CHARS) as Wire
+  if (wire?.v !== 1 || (wire.k !== 'deployment' && wire.k !== 'execution')) throw new SealedTokenError('unknown version')
   return {
     run: { group: wire.g, kind: wire.k, id: wire.i },
     start: big(wire.s),

@@ -3,8 +3,8 @@
 import { Readable } from 'node:stream'
 import type { LogStore, StoredRow } from '../store/log-store.js'
 import type { CursorState } from './cursor.js'
-import type { LogRange, StoredPosition } from './model.js'
-import type { ReadFormat } from './read-format.js'
+import type { LogRange, StoredPosition } from '../model.js'
+import type { ReadFormat } from './format.js'
 import { renderItem, renderTextLine } from './render.js'
 
 /** Rows per query of a streamed read: large enough to amortise a round trip, small enough to stay flat. */

@@ -1,5 +1,6 @@
 // The domain's shapes: a run is named by group, kind and id; a line carries a nanosecond instant.
-import type { Instant } from '../time.js'
+import type { Labels } from './labels.js'
+import type { Instant } from './time.js'
 
 export type RunKind = 'deployment' | 'execution'
 
@@ -61,4 +62,39 @@ export interface StoredPosition {
   ts: string
   nanos: number
   seq: string
+}
+
+/** A run's key as one string (group, kind and id joined by NUL, which none of them holds): for maps and sets. */
+export const runKeyText = (run: RunKey): string => `${run.group}\u0000${run.kind}\u0000${run.id}`
+
+/** The run listing's filters (GET /v2/lm/runs, Loki's run scan). */
+export interface RunListFilters {
+  kind?: RunKind
+  /** Runs whose id starts with this text (no wildcards). */
+  idPrefix?: string
+  /** Runs whose span [first, last] meets [start, end). */
+  start?: Instant
+  end?: Instant
+  /** Runs with every label key given having one of its values (`label=key=value`, repeatable). */
+  labels?: Array<[string, string]>
+}
+
+/**
+ * A run's place in the listing's order: its first line's time (as Postgres printed it), then kind and id.
+ * A run's first line stays put as lines are added (unless older lines are written later), so pages hold.
+ */
+export interface RunPosition {
+  firstTs: string
+  firstNs: number
+  kind: RunKind
+  id: string
+}
+
+/** A listed run: its first and last line (as stored), line count and labels. */
+export interface RunSummary extends RunPosition {
+  lastTs: string
+  lastNs: number
+  /** bigint's text, as Postgres sends it. */
+  lineCount: string
+  labels: Labels
 }

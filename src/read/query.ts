@@ -3,10 +3,12 @@
 import { errors } from '../errors.js'
 import { MIN_INSTANT, NS_PER_SECOND, parseRfc3339, type Instant } from '../time.js'
 import type { CursorState } from './cursor.js'
-import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from './model.js'
+import { FILTER_NAMES, type LogFilters, type LogRange, type RunKey, type SortOrder, type StreamName } from '../model.js'
+import type { ReadFormat } from './format.js'
 
-export const DEFAULT_TOP = 1000
-export const MAX_TOP = 5000
+const DEFAULT_TOP = 1000
+/** SAP's limit of a JSON page. */
+const MAX_TOP = 5000
 const DEFAULT_SPAN = 3600n * NS_PER_SECOND
 /** A followed range without `end` has no end: new lines of any time arrive. */
 export const FOLLOW_END: Instant = parseRfc3339('9999-12-31T23:59:59.999999999Z')
@@ -23,6 +25,9 @@ export interface ReadParameters {
   stream?: StreamName
   contains?: string
 }
+
+/** The largest $top of a response format: SAP's for its JSON page, STREAM_MAX_LINES for the streamed formats. */
+export const maxTopFor = (format: ReadFormat, streamMaxLines: number): number => format === 'json' ? MAX_TOP : streamMaxLines
 
 const maxInstant = (a: Instant, b: Instant): Instant => (a > b ? a : b)
 
@@ -56,13 +61,13 @@ function disagreeing (cursor: CursorState, params: ReadParameters, order: SortOr
 }
 
 export interface ReadOptions {
-  /** The largest $top this response format allows. */
+  /** The largest $top this response format allows (maxTopFor). */
   maxTop: number
   follow: boolean
   cursor?: CursorState
 }
 
-export function resolveRange (run: RunKey, params: ReadParameters, now: Instant, options: ReadOptions = { maxTop: MAX_TOP, follow: false }): LogRange {
+export function resolveRange (run: RunKey, params: ReadParameters, now: Instant, options: ReadOptions): LogRange {
   const range = rangeOf(run, params, now, options)
   if (options.follow && (params.$top !== undefined || params.top !== undefined)) {
     throw errors.invalidRequest('follow=true sends every line of the range and then new ones: $top does not apply.', { parameters: ['follow', params.$top === undefined ? 'top' : '$top'] })

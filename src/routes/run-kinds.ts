@@ -1,6 +1,6 @@
 // The two kinds of run and how their routes name them, as in SAP AI Core's API.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { RunKey, RunKind } from '../../logs/model.js'
+import type { RunKey, RunKind } from '../model.js'
 
 export interface RunRoute {
   kind: RunKind
