@@ -186,3 +186,27 @@ t.test('a block deleted between its page and its payload (a merge replacing it):
   t.equal(merges > 1, true, 'the read fetched payloads again after the merge')
   t.same(rows.map((r) => r[6]), all.slice(0, 2500).map((l) => String(l.seq)), 'every line once, in order')
 })
+
+t.test('a block replaced under the same first line (a merge) is never served from the decoded-block cache', async (t) => {
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const all = Array.from({ length: 300 }, (_, i) => line(i, `line ${i}`))
+  const run = { group: 'g', kind: 'deployment' as const, id: 'cached' }
+  const replace = async (blocks: BuiltBlock[]): Promise<void> => {
+    const rows = new BlockRows()
+    for (const b of blocks) rows.add(run, 0, b)
+    await pool.query("DELETE FROM log_blocks WHERE run_id = 'cached'")
+    await pool.query(INSERT_BLOCKS, rows.columns)
+  }
+  await pool.query("SELECT log_blocks_ensure_partition('2026-06-15')")
+  await pool.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+    VALUES ('g', 'deployment', 'cached', '2026-06-15 10:00:00+00', 0, '2026-06-15 11:00:00+00', 0, 300, 300, '1 hour')`)
+  // Two blocks whose times interleave (even and odd lines), then one block of all: the same first line.
+  await replace([...await buildBlocks(all.filter((l) => l.seq % 2 === 0).map((l) => ({ ...l }))), ...await buildBlocks(all.filter((l) => l.seq % 2 === 1).map((l) => ({ ...l })))])
+  const start = BigInt(DAY) * DAY_NS
+  const range = { run, start, end: start + DAY_NS, top: 300, order: 'asc' as const }
+  t.equal((await readRange(pool, range, 300)).length, 300, 'read once: the blocks are cached')
+  await replace(await buildBlocks(all.map((l) => ({ ...l }))))
+  t.same((await readRange(pool, range, 300)).map((r) => r[6]), all.map((l) => String(l.seq)), 'the merged block read, not the cached one')
+})

@@ -22,8 +22,9 @@ const MAX_PAGE = 32
 /**
  * Blocks decoded lately, least recently used dropped first, up to RECENT_BYTES of payload: a client paging
  * through a run with a cursor reads the same blocks again page after page, and overlapping blocks (batches
- * whose times interleave) are all opened by every page. Blocks never change once written (retention only
- * deletes them, and a deleted block is no longer selected), so a cached one is always current.
+ * whose times interleave) are all opened by every page. A block's payload never changes once written
+ * (retention deletes blocks, a merge replaces them by others), and a block is cached under its run, first
+ * line, seq span and line count, which a block replacing it under the same first line does not share.
  */
 class RecentBlocks {
   private readonly blocks = new Map<string, DecodedBlock>()
@@ -64,7 +65,7 @@ const recentOf = (db: Db): RecentBlocks => {
 }
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
-interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, first: [string, number, string] }
+interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, identity: [string, number, string, string, string, number] }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
@@ -90,15 +91,16 @@ class BlockSource {
     }
     const row = this.page[this.at] as BlockRow
     this.page[this.at++] = undefined
-    // A block is named by its run, its first line and its merge_id: a merged block may start at the first
-    // line of a block it replaced.
+    // A block is named by its run and its first line (each line is in one block only), and told from a
+    // block that replaced it under that name (a merge) by its seq span and line count.
     const { group, kind, id } = this.q.run
+    const identity: SourceRow['identity'] = [row[5], row[6], row[7], row[3], row[8], row[9]]
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
       payload: row[4],
-      key: `${group}\u0000${kind}\u0000${id}\u0000${row[5]}\u0000${row[6]}\u0000${row[7]}\u0000${row[8]}`,
-      first: [row[5], row[6], row[7]]
+      key: `${group}\u0000${kind}\u0000${id}\u0000${identity.join('\u0000')}`,
+      identity
     }
   }
 }
@@ -195,7 +197,7 @@ const ATTEMPTS = 3
 async function openBlock (db: Db, run: RunKey, row: SourceRow): Promise<DecodedBlock | undefined> {
   let payload = row.payload
   if (payload === null) {
-    const { rows } = await db.query<[Buffer]>({ name: 'block-payload', text: BLOCK_PAYLOAD, values: [run.group, run.kind, run.id, ...row.first], rowMode: 'array' })
+    const { rows } = await db.query<[Buffer]>({ name: 'block-payload', text: BLOCK_PAYLOAD, values: [run.group, run.kind, run.id, ...row.identity], rowMode: 'array' })
     if (rows[0] === undefined) return undefined
     payload = rows[0][0]
   }
@@ -215,14 +217,14 @@ export async function decodePayload (payload: Buffer, minSeq: number): Promise<D
  * and a granule's messages once a line of it is taken; a search loads only the granules whose filter may
  * hold its value.
  */
-export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
+export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean, cacheOwner: Db = db): Promise<void> {
   const asc = q.order === 'asc'
   const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
-  const recentBlocks = recentOf(db)
+  const recentBlocks = recentOf(cacheOwner)
   const source = new BlockSource(db, q, pageSize)
   const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
   const inBounds = (c: Cursor): boolean => {
@@ -273,8 +275,12 @@ function startOf (b: DecodedBlock, asc: boolean, bound: Position): number {
   return asc ? lo : lo - 1
 }
 
-/** The next `limit` lines of a range in its order (only seq < beforeSeq when given). */
-export async function readRange (db: Db, range: LogRange, limit: number, beforeSeq?: bigint): Promise<StoredRow[]> {
+/**
+ * The next `limit` lines of a range in its order (only seq < beforeSeq when given). `cacheOwner`: the pool
+ * whose decoded-block cache serves the read when `db` is one of its clients (default: `db`'s own, none for
+ * a client).
+ */
+export async function readRange (db: Db, range: LogRange, limit: number, beforeSeq?: bigint, cacheOwner: Db = db): Promise<StoredRow[]> {
   const rows: StoredRow[] = []
   if (limit <= 0) return rows
   const { lower, upper } = rangeBounds(range)
@@ -287,7 +293,7 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   for (let attempt = 1; ; attempt++) {
     try {
-      await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit })
+      await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit }, cacheOwner)
       return rows
     } catch (err) {
       if (!(err instanceof BlockGone) || attempt === ATTEMPTS) throw err
@@ -297,7 +303,7 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
 }
 
 /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
-export async function readNewLines (db: Db, range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
+export async function readNewLines (db: Db, range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant, cacheOwner: Db = db): Promise<StoredRow[]> {
   const lower = instantPosition(since !== undefined && since > range.start ? since : range.start)
   const upper = instantPosition(range.end)
   if (compare(lower, upper) >= 0 || limit <= 0) return []
@@ -308,6 +314,6 @@ export async function readNewLines (db: Db, range: LogRange, fromSeq: bigint, to
     found.push(storedRow(block, i))
     if (found.length >= 2 * limit) found = found.sort(bySeq).slice(0, limit)
     return true
-  })
+  }, cacheOwner)
   return found.sort(bySeq).slice(0, limit)
 }

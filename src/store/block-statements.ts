@@ -14,10 +14,10 @@ SELECT * FROM unnest($1::text[], $2::run_kind[], $3::text[], $4::timestamptz[], 
 
 /**
  * What the SELECT returns of a block: its ordering position (first or last line, as text), min_seq, the
- * payload (null when the page leaves payloads out), its first line's position (its key) and its merge_id (a
- * merged block may share its first line with a block it replaced: the id tells them apart).
+ * payload (null when the page leaves payloads out), its first line's position (its key), last seq and line
+ * count (with min_seq, what tells it from a block that replaced it under the same key).
  */
-export type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string]
+export type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string, number]
 
 /** Blocks whose lines may lie in [lower, upper) (positions, upper exclusive), and their paging. */
 export interface BlockQuery {
@@ -39,9 +39,12 @@ export interface BlockQuery {
   withoutPayloads?: boolean
 }
 
-/** One block's payload by its key (the first line's position), from a page that left payloads out. */
+/**
+ * One block's payload by its key (the first line's position), from a page that left payloads out; a block
+ * that replaced it under the same key (a merge) differs in min_seq, last seq or line count, and is not taken.
+ */
 export const BLOCK_PAYLOAD = `SELECT payload FROM log_blocks WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3
-  AND first_ts = $4 AND first_ns = $5 AND first_seq = $6`
+  AND first_ts = $4 AND first_ns = $5 AND first_seq = $6 AND min_seq = $7 AND last_seq = $8 AND line_count = $9`
 
 // 10000-01-01: past every instant stored (year 9999 is the last).
 const PAST_LAST_DAY = 2_932_897
@@ -86,7 +89,7 @@ export function blockPage (q: BlockQuery): Statement {
   if (q.withoutPayloads === true) name += '-keys'
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, merge_id FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(q.limit)}`,
     values
   }

@@ -156,7 +156,7 @@ export class LogStore {
    * given). The route asks for one more line than it sends, to know whether more remain.
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
-    const rows = await this.onOneConnection(async (client) => await readRange(client, range, limit, beforeSeq))
+    const rows = await this.onOneConnection(async (client) => await readRange(client, range, limit, beforeSeq, this.readPool))
     // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
     this.lineCounts.served[range.run.kind] += Math.min(rows.length, range.top)
     return rows
@@ -164,7 +164,7 @@ export class LogStore {
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
-    const rows = await this.onOneConnection(async (client) => await readNewLines(client, range, fromSeq, toSeq, limit, since))
+    const rows = await this.onOneConnection(async (client) => await readNewLines(client, range, fromSeq, toSeq, limit, since, this.readPool))
     this.lineCounts.served[range.run.kind] += rows.length
     return rows
   }
