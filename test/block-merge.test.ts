@@ -353,7 +353,7 @@ t.test('kill -9 of the service in the middle of a merge loses and repeats nothin
   }
 })
 
-t.test('an export reading a run in batches across a merge: every line once (decoded blocks are named by merge_id too)', async (t) => {
+t.test('an export reading a run in batches across a merge: every line once (a decoded block is never taken for the merged one that replaced it)', async (t) => {
   const id = 'export-1'
   await writeRun(id, 30, 100, false)
   const expected = (await storedLines(id)).map((r) => r[5])
