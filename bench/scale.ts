@@ -12,10 +12,10 @@
 //   --smoke                 20,000 lines, 1 s points, 1 and 10 connections: that it runs, not the numbers (no row store)
 //   --no-row-store          measure the block store alone (the row store, release 0.1 = commit 9eaf22d, is
 //                           otherwise built in a temporary git worktree and served beside it: bench/row-store.ts)
-import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
+import { build } from '../scripts/build.js'
 import { createPool } from '../src/store/pool.js'
 import { defaultSpec, planRuns, type DatasetSpec } from './dataset.js'
 import { pipeline } from 'node:stream/promises'
@@ -57,9 +57,9 @@ const poolSize = Number(process.env.DATABASE_POOL_SIZE ?? os.availableParallelis
 if (values.reuse !== undefined && points.length > 1) throw new Error('--reuse keeps one store: give one --lines')
 if (points.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--lines must be whole numbers of at least 1000')
 
-// The service as it is deployed (`npm start`): compiled, no TypeScript loader in its memory.
-console.error('building dist/ ...')
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+// The service as it is deployed (`npm start`): compiled, no TypeScript loader in its memory; built as npm
+// start's prestart builds it, only when its sources changed (CI's build step has just built it).
+if ((await build({ ifStale: true, only: ['server'] })).length > 0) console.error('built dist/')
 
 interface ReadRow { shape: string, connections: number, service: LoadResult, bare: LoadResult, rows?: LoadResult }
 /** The load and the disk: bytes of each store (line table's partitions with TOAST and indexes, and runs), zstd -3 of the lines as NDJSON. */

@@ -1,6 +1,7 @@
 // A fresh, migrated database for one test file, dropped when the file's tests end.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import tap from 'tap'
 import { decodePayload } from '../../src/store/block-read.js'
 import { migrate } from '../../src/store/migrate.js'
 import { createOnCluster, dropOnWorkers, onCitus } from './citus.js'
@@ -23,16 +24,33 @@ export async function adminQuery (sql: string): Promise<void> {
   }
 }
 
+// DROP DATABASE waits for a checkpoint, a second or more on a busy server, and a file may make dozens of
+// databases: a test's database is dropped in the background once the test ends, drops that overlap share a
+// checkpoint, and the file waits for them all at its end (this teardown, registered first, runs last).
+const drops: Array<Promise<void>> = []
+tap.teardown(async () => { await Promise.all(drops) })
+
+async function dropDatabase (name: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  if (onCitus) await dropOnWorkers(adminUrl(), name)
+}
+
 /**
- * A fresh database with nothing in it, dropped when the test ends. On a Citus cluster (TEST_CITUS_URL) it is
- * made on every node with the extension in each, so the service's migrations distribute its tables.
+ * A fresh database with nothing in it, dropped once the test ends (before its file ends). On a Citus cluster
+ * (TEST_CITUS_URL) it is made on every node with the extension in each, so the service's migrations
+ * distribute its tables.
  */
 export async function createEmptyDatabase (t: Teardown, prefix = 'runlogs_test'): Promise<string> {
+  return await createDatabase(t, prefix)
+}
+
+async function createDatabase (t: Teardown, prefix: string, template?: string): Promise<string> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`
-  await adminQuery(`CREATE DATABASE ${name}`)
-  t.teardown(async () => {
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    if (onCitus) await dropOnWorkers(adminUrl(), name)
+  await adminQuery(`CREATE DATABASE ${name}${template === undefined ? '' : ` TEMPLATE ${template}`}`)
+  t.teardown(() => {
+    const drop = dropDatabase(name)
+    drop.catch(() => undefined) // reported by the file's teardown, not as an unhandled rejection meanwhile
+    drops.push(drop)
   })
   if (onCitus) await createOnCluster(adminUrl(), name)
   const url = new URL(adminUrl())
@@ -40,7 +58,14 @@ export async function createEmptyDatabase (t: Teardown, prefix = 'runlogs_test')
   return url.toString()
 }
 
+/**
+ * A fresh, migrated database. `npm test` migrates one template database per run (TEST_TEMPLATE_DATABASE,
+ * scripts/test.ts) and each test database is a copy of it, which is quicker than migrating each; without it
+ * (tap run directly, or on Citus) the migrations are applied here.
+ */
 export async function createTestDatabase (t: Teardown): Promise<string> {
+  const template = process.env.TEST_TEMPLATE_DATABASE
+  if (template !== undefined && template !== '' && !onCitus) return await createDatabase(t, 'runlogs_test', template)
   const url = await createEmptyDatabase(t)
   await migrate(url)
   return url
