@@ -8,7 +8,7 @@ import { migrate } from '../src/store/migrate.js'
 import { fromMillis, parseRfc3339 } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
 import { onCitus, onFirstWorker } from './helpers/citus.js'
-import { createTestDatabase } from './helpers/database.js'
+import { createEmptyDatabase, createTestDatabase } from './helpers/database.js'
 
 const NEEDS_CITUS = onCitus ? false : 'needs a Citus cluster: npm test with TEST_CITUS_URL (docs/scaling.md)'
 const NOW = Date.parse('2026-06-15T12:00:00Z')
@@ -107,6 +107,30 @@ t.test('on Citus, every statement of ingest, reads and tails goes to one shard',
   t.equal((await app.store.newLines(range, 40n, 50n, 100)).length, 10, "a tail's new lines")
   // The check itself: a statement that fans out is refused under the same setting.
   await t.rejects(rows(url, 'SELECT count(*) FROM runs'), /multi-task query about to be executed/, 'a count of all runs is refused')
+})
+
+t.test('on Citus, replicas starting at once on a fresh database: one distributes, all start, and they share the runs', { skip: NEEDS_CITUS }, async (t) => {
+  const url = await createEmptyDatabase(t, 'runlogs_replicas')
+  // Each replica as the server starts: migrations (with the distribution step), then the app and its upkeep.
+  const replicas = await Promise.all(Array.from({ length: 3 }, async () => {
+    const applied = await migrate(url)
+    const { app } = await buildTestApp(t, { databaseUrl: url, now: () => fromMillis(NOW) })
+    return { applied, app }
+  }))
+  const distributed = replicas.map((r) => r.applied.filter((a) => a.includes(': distributed')))
+  t.same(distributed.filter((d) => d.length > 0), [['runs: distributed by run_id', 'log_blocks: distributed by run_id, co-located with runs', 'idempotency_keys: distributed by key']],
+    'one replica distributed the tables, the others found them done')
+  const placed = await rows<{ name: string, colocated: boolean }>(url, `SELECT table_name::text AS name,
+      colocation_id = (SELECT colocation_id FROM citus_tables WHERE table_name = 'runs'::regclass) AS colocated
+    FROM citus_tables WHERE table_name::text LIKE 'log_blocks%' ORDER BY 1`)
+  t.ok(placed.length > 1 && placed.every((p) => p.colocated), `log_blocks and the partitions the replicas made are co-located with runs: ${placed.map((p) => p.name).join(', ')}`)
+  const headers = await authHeaders()
+  for (const [i, { app }] of replicas.slice(0, 2).entries()) {
+    const res = await app.inject({ method: 'POST', url: '/v2/lm/deployments/shared/logs', headers, payload: [{ timestamp: new Date(NOW - 1000 + i).toISOString(), msg: `from replica ${i + 1}` }] })
+    t.equal(res.statusCode, 200, `replica ${i + 1} writes`)
+  }
+  const read = await replicas[2]?.app.inject({ url: '/v2/lm/deployments/shared/logs', headers })
+  t.same(read?.json<{ data: { result: Array<{ msg: string }> } }>().data.result.map((l) => l.msg), ['from replica 1', 'from replica 2'], 'the third reads both lines')
 })
 
 t.test('on Citus, a database that had rows before the extension keeps them: the start moves them into the shards', { skip: NEEDS_CITUS }, async (t) => {

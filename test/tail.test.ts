@@ -239,14 +239,14 @@ t.test('follow=true refuses desc and $top', async (t) => {
 })
 
 t.test('FOLLOW_MAX_SECONDS ends a tail; closing the app ends every open tail cleanly', { timeout: 15_000 }, async (t) => {
-  const { app: short } = await buildTestApp(t, { now: () => clock, env: { FOLLOW_MAX_SECONDS: '1' } })
+  const { app: short } = await buildTestApp(t, { now: () => clock, databaseUrl, env: { FOLLOW_MAX_SECONDS: '1' } })
   const shortBase = await short.listen({ port: 0, host: '127.0.0.1' })
   const run = '/v2/lm/deployments/tail-end'
   const bounded = await open(`${run}/logs?follow=true`, 'application/x-ndjson', {}, shortBase)
   await bounded.done
   t.ok(bounded.ended, 'the stream ended after FOLLOW_MAX_SECONDS')
 
-  const { app: closing } = await buildTestApp(t, { now: () => clock })
+  const { app: closing } = await buildTestApp(t, { now: () => clock, databaseUrl })
   const closingBase = await closing.listen({ port: 0, host: '127.0.0.1' })
   const tails = [await open(`${run}/logs?follow=true`, 'text/event-stream', {}, closingBase), await open(`${run}/logs?follow=true`, 'application/x-ndjson', { 'accept-encoding': 'gzip' }, closingBase)]
   await closing.close()

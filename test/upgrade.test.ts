@@ -1,13 +1,13 @@
 // A database written by release 0.1 (one row per line, migrations 001 to 007) upgrades in place: `migrate`
 // turns its lines into blocks, and every line reads back byte for byte, in the same order, with its seq.
-import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import Postgrator from 'postgrator'
 import t from 'tap'
 import { migrate } from '../src/store/migrate.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
-import { adminQuery, adminUrl } from './helpers/database.js'
+import { onCitus } from './helpers/citus.js'
+import { createEmptyDatabase } from './helpers/database.js'
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/*.sql', import.meta.url))
 
@@ -35,12 +35,8 @@ function oldLines (): OldLine[] {
 }
 
 t.test('a database of release 0.1 upgrades in place and reads back byte for byte', async (t) => {
-  const name = `runlogs_upgrade_${process.pid}_${randomBytes(3).toString('hex')}`
-  await adminQuery(`CREATE DATABASE ${name}`)
-  t.teardown(async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) })
-  const url = new URL(adminUrl())
-  url.pathname = `/${name}`
-  const databaseUrl = url.toString()
+  const databaseUrl = await createEmptyDatabase(t, 'runlogs_upgrade')
+  const name = new URL(databaseUrl).pathname.slice(1)
 
   // The old schema, and lines written the way release 0.1 wrote them (partition, rows, run).
   const client = new pg.Client({ connectionString: databaseUrl })
@@ -49,6 +45,12 @@ t.test('a database of release 0.1 upgrades in place and reads back byte for byte
   try {
     const postgrator = new Postgrator({ migrationPattern: MIGRATIONS, driver: 'pg', database: name, schemaTable: 'schema_version', execQuery: async (q) => await client.query(q) })
     await postgrator.migrate('007')
+    // On a Citus cluster, release 0.1's tables were distributed by hand, as its docs/scaling.md said.
+    if (onCitus) {
+      await client.query(`SELECT create_distributed_table('runs', 'run_id');
+        SELECT create_distributed_table('log_lines', 'run_id', colocate_with => 'runs');
+        SELECT create_distributed_table('idempotency_keys', 'key', colocate_with => 'none')`)
+    }
     for (const day of ['2026-01-10', '2026-01-11', '2026-01-12', '1850-03-01']) await client.query('SELECT log_lines_ensure_partition($1::date)', [day])
     for (let i = 0; i < lines.length; i += 1000) {
       const chunk = lines.slice(i, i + 1000)
@@ -67,8 +69,17 @@ t.test('a database of release 0.1 upgrades in place and reads back byte for byte
   await check.connect()
   const { rows: [state] } = await check.query<{ legacy: string | null, lines: number }>(
     "SELECT to_regclass('legacy_log_lines')::text AS legacy, (SELECT sum(line_count)::int FROM log_blocks) AS lines")
+  const placed = onCitus
+    ? (await check.query<{ name: string, type: string, column: string, colocated: boolean }>(`SELECT table_name::text AS name, citus_table_type AS type,
+        distribution_column AS column, colocation_id = (SELECT colocation_id FROM citus_tables WHERE table_name = 'runs'::regclass) AS colocated
+        FROM citus_tables WHERE table_name IN ('runs'::regclass, 'log_blocks'::regclass) ORDER BY 1`)).rows
+    : []
   await check.end()
   t.same(state, { legacy: null, lines: lines.length }, 'every line is in a block and the old table is gone')
+  if (onCitus) {
+    t.same(placed, [{ name: 'log_blocks', type: 'distributed', column: 'run_id', colocated: true }, { name: 'runs', type: 'distributed', column: 'run_id', colocated: true }],
+      'on Citus, the blocks are distributed with their runs')
+  }
   t.same(await migrate(databaseUrl), [], 'a second start finds nothing to do')
 
   const { app } = await buildTestApp(t, { databaseUrl, env: { LOG_RETENTION_DAYS: '0' } })
