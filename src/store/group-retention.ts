@@ -3,7 +3,7 @@
 // holds one day). Partitions are dropped at the longest retention of all (partitions.ts).
 import type pg from 'pg'
 import { runKeyText, type RunKind } from '../model.js'
-import { forgetExpired, utcDay } from './partitions.js'
+import { forgetExpired, utcDay } from './expired-runs.js'
 import { inTransaction } from './transaction.js'
 
 const DAY_MS = 86_400_000

@@ -58,13 +58,14 @@ const compareRuns = (a: RunLines, b: RunLines): number => {
 const isMissingPartition = (err: unknown): boolean =>
   (err as { code?: string }).code === '23514' && String((err as Error).message).includes('no partition')
 
+/** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
+export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
+
 /**
  * Writes go to `pool` (the primary). Reads (`read`, `newLines`, `nextSeq`, `runExists`) go to `readPool`, a
  * streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary; `primary` is the same
  * store reading from the primary, for readers that must see every committed line (tails).
  */
-/** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
-export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
 
 export class LogStore {
   private primaryView: LogStore | undefined

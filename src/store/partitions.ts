@@ -1,6 +1,7 @@
 // Daily partitions of log_blocks (a block never spans two days): made ahead and on demand (a line of any year in bounds finds one),
 // analyzed while they fill, dropped whole after retention.
 import type pg from 'pg'
+import { forgetExpired, utcDay } from './expired-runs.js'
 import { dropGroupBlocks, partitionRetentionDays } from './group-retention.js'
 import { inTransaction } from './transaction.js'
 
@@ -8,10 +9,8 @@ const DAY_MS = 86_400_000
 const PARTITION_NAME = /^log_blocks_(\d{4})(\d{2})(\d{2})$/
 // A partition is analyzed once this process's writes to it reach this many lines, then each time they
 // double. Without statistics the planner takes a freshly filled partition for empty and sorts a whole
-// run instead of walking the index (PERFORMANCE-NOTES: 5.8 ms instead of 0.29 ms); autovacuum comes later.
+// run instead of walking the index (a bitmap scan and a sort: 5.8 ms instead of 0.29 ms); autovacuum comes later.
 const ANALYZE_FIRST_AT = 1000
-
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
 export class Partitions {
   private readonly known = new Set<string>()
@@ -116,24 +115,6 @@ export class Partitions {
 }
 
 const DROP_LOCK_TIMEOUT = '5s'
-const THE_RUN = (a: string): string => `${a}.resource_group = $1 AND ${a}.run_kind = $2 AND ${a}.run_id = $3`
-
-// One pair of statements per run, each filtered by the whole run key: on Citus each goes to the run's shard
-// (a join of run keys given as arrays with the distributed tables is a "complex join" there).
-const FORGET_RUN = `DELETE FROM runs r WHERE ${THE_RUN('r')}
-  AND NOT EXISTS (SELECT 1 FROM log_blocks b WHERE ${THE_RUN('b')} AND b.first_ts >= $4)`
-const SHORTEN_RUN = `UPDATE runs r SET line_count = r.line_count - $4, updated_at = now(),
-  (first_ts, first_ns) = (SELECT b.first_ts, b.first_ns FROM log_blocks b WHERE ${THE_RUN('b')} AND b.first_ts >= $5
-                          ORDER BY b.first_ts, b.first_ns, b.first_seq LIMIT 1)
-  WHERE ${THE_RUN('r')}`
-
-/** Runs lose the lines of expired blocks (`expired`: run key and lines, as text): forgotten, or their first line moved. */
-export async function forgetExpired (client: pg.PoolClient, expired: Array<[string, string, string, string]>, end: string): Promise<void> {
-  for (const [group, kind, id, lines] of expired) {
-    const forgotten = await client.query({ name: 'forget-expired-run', text: FORGET_RUN, values: [group, kind, id, end] })
-    if (forgotten.rowCount === 0) await client.query({ name: 'shorten-expired-run', text: SHORTEN_RUN, values: [group, kind, id, lines, end] })
-  }
-}
 const nextDay = (day: string): string => `${utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS)}T00:00:00Z`
 
 export function partitionName (day: string): string {
