@@ -66,7 +66,6 @@ export interface LineCounts { ingested: Record<RunKind, number>, served: Record<
  * streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary; `primary` is the same
  * store reading from the primary, for readers that must see every committed line (tails).
  */
-
 export class LogStore {
   private primaryView: LogStore | undefined
 
