@@ -6,7 +6,9 @@
 // in it (`npm run bench -- ingest` measures them end to end, with the service's CPU a line).
 import { parseArgs } from 'node:util'
 import { ItemBudget } from '../src/ingest/item-budget.js'
-import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch } from '../src/ingest/lines.js'
+import { parseJsonBody } from '../src/ingest/json-scan.js'
+import { LINE_ITEMS, linesOf, parseLogBatch } from '../src/ingest/lines.js'
+import { ingestLimits } from '../src/ingest/run-mapper.js'
 import { batchLines, buildBlocks } from '../src/store/block-build.js'
 import { FORMATS, makeLines } from './scale-ingest.js'
 

@@ -3,7 +3,8 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { fromEpochNanosText, fromEpochSeconds, parseShipperTimestamp } from '../src/ingest/timestamps.js'
-import { parseLogBatch, storedLine } from '../src/ingest/lines.js'
+import { parseLogBatch } from '../src/ingest/lines.js'
+import { storedLine } from '../src/ingest/run-mapper.js'
 import { MAX_INSTANT, parseRfc3339, parseRfc3339Calendar, TimestampError } from '../src/time.js'
 
 const outcome = (parse: (text: string) => bigint, text: string): string => {
@@ -51,7 +52,7 @@ t.test('parseRfc3339\'s UTC fast path gives the same instant or the same refusal
 })
 
 t.test('a native line\'s timestamp is stored as parseRfc3339 and toStoredParts make it, or refused alike', async (t) => {
-  const limits = { now: 0n, oldest: null, newest: MAX_INSTANT, lineMaxBytes: 1000 }
+  const limits = { now: 0n, oldest: null, newest: MAX_INSTANT, lineMaxBytes: 1000, maxItems: 1, maxBytes: 1000 }
   // The stored line, or the refusal's message, of one line with this timestamp through the write path.
   const written = (text: string): string => {
     try {

@@ -1,12 +1,122 @@
-// Sorts the records of a shipper's batch into runs. A record names its run through labels the shippers
-// copy from the pod (COLLECTOR_* settings); one that names none, or a group the token may not act in, is
-// counted as unmatched and reported, never stored and never silently dropped.
+// The one mapper every ingest body goes through: a decoder (lines.ts, records.ts, loki.ts, otlp/map.ts)
+// hands it each line or record, it checks their fields and sorts them into runs, and yields the store's
+// RunLines. A shipper's record names its run through labels the shippers copy from the pod (COLLECTOR_*
+// settings); one that names none, or a group the token may not act in, is counted as unmatched and
+// reported, never stored and never silently dropped.
 import type { CollectorMapping } from '../config.js'
-import { summarize } from './lines.js'
+import { errors } from '../errors.js'
 import { isLabelValue, type Labels } from '../labels.js'
-import { runKeyText, type LogLine, type RunKey } from '../model.js'
+import { runKeyText, type LogBatch, type LogLine, type RunKey } from '../model.js'
 import { RESOURCE_GROUP_PATTERN, RUN_ID_PATTERN, RUN_ID_RULE } from '../schemas/ids.js'
 import type { RunLines } from '../store/log-store.js'
+import { NS_PER_SECOND, TimestampError, toStoredParts, type Instant } from '../time.js'
+
+export interface IngestLimits {
+  now: Instant
+  /** Lines before this are past retention; null keeps lines forever. */
+  oldest: Instant | null
+  newest: Instant
+  lineMaxBytes: number
+  /** Lines (records, entries) and decoded bytes a body may hold (INGEST_MAX_LINES, INGEST_MAX_BYTES). */
+  maxItems: number
+  maxBytes: number
+}
+
+export function ingestLimits (now: Instant, retentionDays: number, maxFutureSkewSeconds: number, lineMaxBytes: number, maxItems = Infinity, maxBytes = Infinity): IngestLimits {
+  return {
+    now,
+    oldest: retentionDays > 0 ? now - BigInt(retentionDays) * 86_400n * NS_PER_SECOND : null,
+    newest: now + BigInt(maxFutureSkewSeconds) * NS_PER_SECOND,
+    lineMaxBytes,
+    maxItems,
+    maxBytes
+  }
+}
+
+export const LABEL_MAX_CHARS = 1024
+
+/** The 400 of a bad line (or a shipper's record): it names the index and the field, and nothing is stored. */
+export function badItem (noun: 'Line' | 'Record', index: number, field: string | undefined, problem: string): Error {
+  return errors.invalidRequest(`${noun} ${index}${field === undefined ? '' : ` field ${field}`} ${problem}. Nothing was stored.`,
+    field === undefined ? { index } : { index, field })
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+// Either of the characters textProblem refuses, or a paired surrogate (most text has none): one scan of the
+// text finds nothing to look at more closely.
+// eslint-disable-next-line no-control-regex -- NUL is what it looks for
+const SUSPECT = /[\u0000\uD800-\uDFFF]/
+
+/** Why a text field cannot be stored, or null if it can; undefined and null are absent. */
+export function textProblem (value: unknown, required: boolean, maxBytes: number): string | null {
+  if (value === undefined || value === null) return required ? 'is required' : null
+  if (typeof value !== 'string') return `must be a string, not ${Array.isArray(value) ? 'an array' : typeof value}`
+  if (SUSPECT.test(value)) {
+    if (value.includes('\u0000')) return 'contains a NUL character, which cannot be stored'
+    // JSON's \uD800-style escapes can make half of a surrogate pair; UTF-8 has no form for it, and the
+    // database would get U+FFFD instead: refused, so what is read back is what was sent.
+    if (LONE_SURROGATE.test(value)) return 'contains an unpaired UTF-16 surrogate (\\uD800 to \\uDFFF), which is not Unicode text and cannot be stored'
+  }
+  if (value.length > maxBytes / 3 && Buffer.byteLength(value) > maxBytes) return `is longer than ${maxBytes} bytes`
+  return null
+}
+
+/** The text of a field that textProblem accepts ('' when absent), or the error `reject` makes of its problem. */
+export function checkedText (value: unknown, required: boolean, maxBytes: number, reject: (problem: string) => Error): string {
+  const problem = textProblem(value, required, maxBytes)
+  if (problem !== null) throw reject(problem)
+  return (value ?? '') as string
+}
+
+/** The instant `parse` gives when it is a timestamp inside the limits, or the error `reject` makes of the problem. */
+export function checkedInstant (parse: () => Instant, limits: IngestLimits, reject: (problem: string) => Error): Instant {
+  let instant: Instant
+  try {
+    instant = parse()
+  } catch (err) {
+    if (err instanceof TimestampError) throw reject(err.message)
+    throw err
+  }
+  const problem = instantProblem(instant, limits)
+  if (problem !== null) throw reject(problem)
+  return instant
+}
+
+/** Why an instant cannot be stored (retention, future skew), or null. */
+export function instantProblem (instant: Instant, limits: IngestLimits): string | null {
+  if (limits.oldest !== null && instant < limits.oldest) return 'is older than the retention period (LOG_RETENTION_DAYS)'
+  if (instant > limits.newest) return 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)'
+  return null
+}
+
+/** A line ready to store from checked parts. */
+export function storedLine (instant: Instant, msg: string, container: string, pod: string, stream: string): LogLine {
+  const { ts, nanos } = toStoredParts(instant)
+  return { instant, ts, nanos, day: ts.slice(0, 10), msg, container, pod, stream }
+}
+
+/** The batch of already checked lines of one run: first, last, lines per day. */
+export function summarize (lines: LogLine[]): LogBatch {
+  let first = lines[0] as LogLine
+  let last = first
+  const days = new Map<string, number>()
+  // Lines come in runs of one day: counted per run, not per line.
+  let day = first.day
+  let count = 0
+  for (const line of lines) {
+    if (line.instant < first.instant) first = line
+    if (line.instant > last.instant) last = line
+    if (line.day !== day) {
+      days.set(day, (days.get(day) ?? 0) + count)
+      day = line.day
+      count = 0
+    }
+    count++
+  }
+  days.set(day, (days.get(day) ?? 0) + count)
+  return { lines, first, last, days }
+}
 
 export type Fields = Record<string, unknown>
 
@@ -34,7 +144,30 @@ export function firstField (record: Fields, paths: FieldPath[]): unknown {
   return undefined
 }
 
+/** Where a shipper's record keeps its message, timestamp and line labels (COLLECTOR_* field names). */
+export interface RecordFields {
+  message: FieldPath[]
+  timestamp: FieldPath[]
+  pod: FieldPath[]
+  container: FieldPath[]
+  stream: FieldPath[]
+}
+
+const recordFields = (mapping: CollectorMapping): RecordFields => ({
+  message: fieldPaths(mapping.messageFields),
+  timestamp: fieldPaths(mapping.timestampFields),
+  pod: fieldPaths(mapping.podFields),
+  container: fieldPaths(mapping.containerFields),
+  stream: fieldPaths(mapping.streamFields)
+})
+
 export interface UnmatchedSample { index: number, reason: string }
+
+/** What a decoder makes of a body: the runs' lines, the answer to send once they are committed, and its counts. */
+export interface Decoded { runs: RunLines[], answer: object, accepted: number, unmatched: number }
+
+/** A body's decoder for one format: hands its lines to the mapper and returns what the mapper yields. */
+export type Decoder = (body: Buffer, mapper: RunMapper) => Decoded
 
 /** What the collector endpoints answer: lines stored, and records that named no run they could store. */
 export interface CollectorAnswer {
@@ -48,14 +181,17 @@ const SAMPLES = 10
 
 export class RunMapper {
   private readonly labelMaps: FieldPath[]
+  /** The COLLECTOR_* field names of records, split once. */
+  readonly fields: RecordFields
   private readonly runs = new Map<string, { run: RunKey, lines: LogLine[], labels: Labels }>()
   private readonly groupAllowed = new Map<string, boolean>()
   private unmatched = 0
   private readonly samples: UnmatchedSample[] = []
 
-  constructor (private readonly mapping: CollectorMapping, private readonly requestGroup: string,
+  constructor (readonly limits: IngestLimits, private readonly mapping: CollectorMapping, private readonly requestGroup: string,
     private readonly mayActIn: (group: string) => boolean) {
     this.labelMaps = fieldPaths(mapping.labelFields)
+    this.fields = recordFields(mapping)
   }
 
   /** The first of `names` found in a label map of the record, or at its top level. */
@@ -98,13 +234,14 @@ export class RunMapper {
    * The lines list of a run, to push checked lines into; the record's run labels (COLLECTOR_RUN_LABELS) are
    * noted for the run, a later record's value winning. A value that is not a label value is not taken.
    */
-  linesOf (run: RunKey, record: Fields): LogLine[] {
+  linesOf (run: RunKey, record?: Fields): LogLine[] {
     const key = runKeyText(run)
     let entry = this.runs.get(key)
     if (entry === undefined) {
       entry = { run, lines: [], labels: {} }
       this.runs.set(key, entry)
     }
+    if (record === undefined) return entry.lines
     for (const { label, recordLabel } of this.mapping.runLabels) {
       const value = this.label(record, [recordLabel])
       if (isLabelValue(value)) entry.labels[label] = value
@@ -119,7 +256,7 @@ export class RunMapper {
   }
 
   /** The runs with lines, and the answer once they are stored. */
-  result (): { runs: RunLines[], answer: CollectorAnswer } {
+  result (): Decoded & { answer: CollectorAnswer } {
     const runs: RunLines[] = []
     let accepted = 0
     for (const { run, lines, labels } of this.runs.values()) {
@@ -127,6 +264,6 @@ export class RunMapper {
       runs.push({ run, batch: summarize(lines), ...(Object.keys(labels).length > 0 ? { labels } : {}) })
       accepted += lines.length
     }
-    return { runs, answer: { accepted, unmatched: this.unmatched, unmatchedSamples: this.samples } }
+    return { runs, accepted, unmatched: this.unmatched, answer: { accepted, unmatched: this.unmatched, unmatchedSamples: this.samples } }
   }
 }

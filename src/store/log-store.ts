@@ -10,7 +10,7 @@ import type { Instant } from '../time.js'
 import { batchLines, BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
 import { readNewLines, readRange, type StoredRow } from './block-read.js'
 import { INSERT_BLOCKS } from './block-statements.js'
-import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
+import { claimIdempotencyKey, claimOf, type EarlierAnswer, type IdempotencyClaim, type IngestAsk, type StoredAnswer } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { mergeShipperLabels } from './run-labels.js'
@@ -86,6 +86,20 @@ export class LogStore {
     if (this.readPool === this.pool) return this
     this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts)
     return this.primaryView
+  }
+
+  /**
+   * Stores the runs' lines once per idempotency key: without a key, always; with one, unless the key is
+   * held (then the earlier answer is given back, or a conflict when the key was used for another request).
+   */
+  async ingest (runs: RunLines[], ask: IngestAsk): Promise<StoredAnswer> {
+    const response = JSON.stringify(ask.answer)
+    const claim = claimOf(ask, response)
+    if (claim === undefined && runs.length === 0) return { status: 200, body: response, replayed: false }
+    const earlier = await this.ingestRuns(runs, claim)
+    if (earlier === null) return { status: 200, body: response, replayed: false }
+    if (!earlier.sameRequest) return { status: 409, body: '', replayed: false, conflict: true }
+    return { status: earlier.status, body: earlier.response, replayed: true }
   }
 
   /**
