@@ -3,10 +3,10 @@
 // handed to the mapper (run-mapper.ts).
 import { errors } from '../errors.js'
 import type { LogBatch, LogLine, RunKey } from '../model.js'
-import { NS_PER_MS, parseRfc3339, type Instant } from '../time.js'
+import { parseRfc3339 } from '../time.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
-import { badItem, checkedInstant, instantProblem, LABEL_MAX_CHARS, storedLine, summarize, textProblem, type Decoder, type IngestLimits } from './run-mapper.js'
+import { badItem, checkedInstant, LABEL_MAX_CHARS, positionProblem, storedLine, summarize, textProblem, type Decoder, type IngestLimits } from './run-mapper.js'
 
 const LINE_FIELDS = new Set(['timestamp', 'msg', 'container', 'pod', 'stream'])
 
@@ -30,8 +30,8 @@ function text (line: Record<string, unknown>, field: string, index: number, requ
 
 // Per line, the largest costs of a write were the timestamp's regular expression, its BigInt arithmetic
 // and formatting the stored literal back through a Date (docs/performance.md). Nearly every timestamp is
-// UTC with Z: its stored parts are slices of its own text, checked digit by digit. Any other form, and any
-// out-of-range field, goes through parseRfc3339 and toStoredParts, which give the same parts.
+// UTC with Z: its position (UTC day, nanoseconds within it) is read from its text digit by digit, in plain
+// numbers. Any other form, and any out-of-range field, goes through parseRfc3339, which gives the same.
 const DIGIT_0 = 0x30
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 /** Nanoseconds of one unit of the last of `digits` fraction digits. */
@@ -47,33 +47,36 @@ const digitsAt = (s: string, at: number, n: number): number => {
   return v
 }
 
-interface StoredParts { instant: Instant, ts: string, nanos: number, day: string }
+const DAY_MS = 86_400_000
+// utcPosition's answer (no object made per line).
+let utcDay = 0
+let utcT = 0
 
-/** The stored parts of `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` from 1970 on; undefined for any other text. */
-function utcParts (s: string): StoredParts | undefined {
+/** Reads the position of `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` from 1970 on into utcDay and utcT; false for any other text. */
+function utcPosition (s: string): boolean {
   const n = s.length
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 0x5a /* Z */ || s.charCodeAt(4) !== 0x2d /* - */ || s.charCodeAt(7) !== 0x2d ||
-    s.charCodeAt(10) !== 0x54 /* T */ || s.charCodeAt(13) !== 0x3a /* : */ || s.charCodeAt(16) !== 0x3a) return undefined
+    s.charCodeAt(10) !== 0x54 /* T */ || s.charCodeAt(13) !== 0x3a /* : */ || s.charCodeAt(16) !== 0x3a) return false
   const year = digitsAt(s, 0, 4)
   const month = digitsAt(s, 5, 2)
   const day = digitsAt(s, 8, 2)
   const hour = digitsAt(s, 11, 2)
   const minute = digitsAt(s, 14, 2)
   const second = digitsAt(s, 17, 2)
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
-  if (day > (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0)) return undefined
+  if (day > (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0)) return false
   let fraction = 0 // nanoseconds
   if (n > 20) {
     const digits = n - 21
-    if (s.charCodeAt(19) !== 0x2e /* . */ || digits < 1) return undefined
+    if (s.charCodeAt(19) !== 0x2e /* . */ || digits < 1) return false
     const f = digitsAt(s, 20, digits)
-    if (f < 0) return undefined
+    if (f < 0) return false
     fraction = f * (SCALE[digits] as number)
   }
-  const instant = BigInt(Date.UTC(year, month - 1, day, hour, minute, second)) * NS_PER_MS + BigInt(fraction)
-  const micros = Math.floor(fraction / 1000)
-  return { instant, ts: `${s.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`, nanos: fraction - micros * 1000, day: s.slice(0, 10) }
+  utcDay = Date.UTC(year, month - 1, day) / DAY_MS
+  utcT = ((hour * 60 + minute) * 60 + second) * 1e9 + fraction
+  return true
 }
 
 function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
@@ -83,24 +86,20 @@ function lineOf (raw: unknown, index: number, limits: IngestLimits): LogLine {
     if (!LINE_FIELDS.has(key)) throw badLine(index, key, 'is not a known field (timestamp, msg, container, pod, stream)')
   }
   const timestamp = text(line, 'timestamp', index, true, 64)
-  const fast = utcParts(timestamp)
-  if (fast === undefined) {
+  if (!utcPosition(timestamp)) {
     const instant = checkedInstant(() => parseRfc3339(timestamp), limits, (problem) => badLine(index, 'timestamp', problem))
     return storedLine(instant, text(line, 'msg', index, true, limits.lineMaxBytes), text(line, 'container', index, false, LABEL_MAX_CHARS),
       text(line, 'pod', index, false, LABEL_MAX_CHARS), text(line, 'stream', index, false, LABEL_MAX_CHARS))
   }
-  const problem = instantProblem(fast.instant, limits)
+  const day = utcDay
+  const t = utcT
+  const problem = positionProblem(day, t, limits)
   if (problem !== null) throw badLine(index, 'timestamp', problem)
-  return {
-    instant: fast.instant,
-    ts: fast.ts,
-    nanos: fast.nanos,
-    day: fast.day,
-    msg: text(line, 'msg', index, true, limits.lineMaxBytes),
-    container: text(line, 'container', index, false, LABEL_MAX_CHARS),
-    pod: text(line, 'pod', index, false, LABEL_MAX_CHARS),
-    stream: text(line, 'stream', index, false, LABEL_MAX_CHARS)
-  }
+  // Checked in this order, as the slow path does: the first bad field is the one named.
+  const msg = text(line, 'msg', index, true, limits.lineMaxBytes)
+  const container = text(line, 'container', index, false, LABEL_MAX_CHARS)
+  const pod = text(line, 'pod', index, false, LABEL_MAX_CHARS)
+  return { day, t, seq: 0, pod, container, stream: text(line, 'stream', index, false, LABEL_MAX_CHARS), msg }
 }
 
 /** Validates every line; returns null for an empty body. */

@@ -8,14 +8,18 @@ import { errors } from '../errors.js'
 import { isLabelValue, type Labels } from '../labels.js'
 import { runKeyText, type LogBatch, type LogLine, type RunKey } from '../model.js'
 import { RESOURCE_GROUP_PATTERN, RUN_ID_PATTERN, RUN_ID_RULE } from '../schemas/ids.js'
+import { instantPosition, type Position } from '../store/block-position.js'
 import type { RunLines } from '../store/log-store.js'
-import { NS_PER_SECOND, TimestampError, toStoredParts, type Instant } from '../time.js'
+import { NS_PER_SECOND, TimestampError, type Instant } from '../time.js'
 
 export interface IngestLimits {
   now: Instant
   /** Lines before this are past retention; null keeps lines forever. */
   oldest: Instant | null
   newest: Instant
+  /** The same as positions (UTC day, nanoseconds within it), for lines checked as such. */
+  oldestAt: Position | null
+  newestAt: Position
   lineMaxBytes: number
   /** Lines (records, entries) and decoded bytes a body may hold (INGEST_MAX_LINES, INGEST_MAX_BYTES). */
   maxItems: number
@@ -23,10 +27,14 @@ export interface IngestLimits {
 }
 
 export function ingestLimits (now: Instant, retentionDays: number, maxFutureSkewSeconds: number, lineMaxBytes: number, maxItems = Infinity, maxBytes = Infinity): IngestLimits {
+  const oldest = retentionDays > 0 ? now - BigInt(retentionDays) * 86_400n * NS_PER_SECOND : null
+  const newest = now + BigInt(maxFutureSkewSeconds) * NS_PER_SECOND
   return {
     now,
-    oldest: retentionDays > 0 ? now - BigInt(retentionDays) * 86_400n * NS_PER_SECOND : null,
-    newest: now + BigInt(maxFutureSkewSeconds) * NS_PER_SECOND,
+    oldest,
+    newest,
+    oldestAt: oldest === null ? null : instantPosition(oldest),
+    newestAt: instantPosition(newest),
     lineMaxBytes,
     maxItems,
     maxBytes
@@ -83,30 +91,44 @@ export function checkedInstant (parse: () => Instant, limits: IngestLimits, reje
   return instant
 }
 
+const OLD = 'is older than the retention period (LOG_RETENTION_DAYS)'
+const FUTURE = 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)'
+
 /** Why an instant cannot be stored (retention, future skew), or null. */
-export function instantProblem (instant: Instant, limits: IngestLimits): string | null {
-  if (limits.oldest !== null && instant < limits.oldest) return 'is older than the retention period (LOG_RETENTION_DAYS)'
-  if (instant > limits.newest) return 'is too far in the future (MAX_FUTURE_SKEW_SECONDS)'
+function instantProblem (instant: Instant, limits: IngestLimits): string | null {
+  if (limits.oldest !== null && instant < limits.oldest) return OLD
+  if (instant > limits.newest) return FUTURE
   return null
 }
 
-/** A line ready to store from checked parts. */
-export function storedLine (instant: Instant, msg: string, container: string, pod: string, stream: string): LogLine {
-  const { ts, nanos } = toStoredParts(instant)
-  return { instant, ts, nanos, day: ts.slice(0, 10), msg, container, pod, stream }
+const before = (day: number, t: number, p: Position): boolean => day < p.day || (day === p.day && t < p.t)
+
+/** Why a line at (day, t) cannot be stored (retention, future skew), or null: instantProblem without a bigint. */
+export function positionProblem (day: number, t: number, limits: IngestLimits): string | null {
+  if (limits.oldestAt !== null && before(day, t, limits.oldestAt)) return OLD
+  if (before(limits.newestAt.day, limits.newestAt.t, { day, t, seq: 0 })) return FUTURE
+  return null
 }
 
-/** The batch of already checked lines of one run: first, last, lines per day. */
+/** A line ready to store from checked parts (its seq is its index in its run's lines, set by the mapper). */
+export function storedLine (instant: Instant, msg: string, container: string, pod: string, stream: string): LogLine {
+  const { day, t } = instantPosition(instant)
+  return { day, t, seq: 0, pod, container, stream, msg }
+}
+
+/** The batch of already checked lines of one run: first, last, lines per day; each line's seq becomes its index. */
 export function summarize (lines: LogLine[]): LogBatch {
   let first = lines[0] as LogLine
   let last = first
-  const days = new Map<string, number>()
+  const days = new Map<number, number>()
   // Lines come in runs of one day: counted per run, not per line.
   let day = first.day
   let count = 0
-  for (const line of lines) {
-    if (line.instant < first.instant) first = line
-    if (line.instant > last.instant) last = line
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as LogLine
+    line.seq = i
+    if (line.day < first.day || (line.day === first.day && line.t < first.t)) first = line
+    if (line.day > last.day || (line.day === last.day && line.t > last.t)) last = line
     if (line.day !== day) {
       days.set(day, (days.get(day) ?? 0) + count)
       day = line.day

@@ -2,10 +2,10 @@
 // messages; each block's columns but the messages are compressed with zstd as its head, its messages in
 // granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
 // trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
-import type { LogLine, RunKey } from '../model.js'
+import type { RunKey } from '../model.js'
 import { encodeBlockPayload, encodeHead, labelIndex, type BlockColumns, type BlockLine } from './block-codec.js'
 import { blockFilters } from './block-filter.js'
-import { instantPosition, sqlPosition, type Position } from './block-position.js'
+import { sqlPosition, type Position } from './block-position.js'
 import { compressAt } from './zstd-level.js'
 
 export const BLOCK_LINES = 2048
@@ -25,14 +25,6 @@ export interface BuiltBlock {
 }
 
 const order = (a: BlockLine, b: BlockLine): number => a.day - b.day || a.t - b.t || a.seq - b.seq
-
-/** A batch's lines of one run as block lines, seq = the line's index in the batch (ingest adds the run's base). */
-export function batchLines (lines: LogLine[]): BlockLine[] {
-  return lines.map((l, i) => {
-    const { day, t } = instantPosition(l.instant)
-    return { day, t, seq: i, pod: l.pod, container: l.container, stream: l.stream, msg: l.msg }
-  })
-}
 
 /** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop); merges pass a higher zstd level. */
 export async function buildBlocks (lines: BlockLine[], level = ZSTD_LEVEL): Promise<BuiltBlock[]> {
