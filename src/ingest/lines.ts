@@ -6,7 +6,7 @@ import type { LogBatch, LogLine, RunKey } from '../model.js'
 import { parseRfc3339 } from '../time.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
-import { badItem, checkedInstant, LABEL_MAX_CHARS, positionProblem, storedLine, summarize, textProblem, type Decoder, type IngestLimits } from './run-mapper.js'
+import { badItem, checkedInstant, LABEL_MAX_CHARS, positionProblem, RunMapper, storedLine, summarize, textProblem, type Decoder, type IngestLimits } from './run-mapper.js'
 
 const LINE_FIELDS = new Set(['timestamp', 'msg', 'container', 'pod', 'stream'])
 
@@ -113,7 +113,8 @@ export const LINE_ITEMS: ItemPath[] = [['*'], ['data', 'result', '*']]
 
 /** The decoder of a native write body (JSON or NDJSON) to the run of its URL: it answers the lines accepted. */
 export function nativeLines (run: RunKey, ndjson: boolean): Decoder {
-  return (body, mapper) => {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
     const budget = new ItemBudget(mapper.limits.maxItems, mapper.limits.maxBytes, 'lines')
     const raw = ndjson ? parseNdjson(body, budget) : linesOf(parseJsonBody(body, budget, LINE_ITEMS))
     const into = mapper.linesOf(run)

@@ -6,12 +6,13 @@ import { TimestampError, type Instant } from '../time.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, type ItemPath } from './json-scan.js'
 import { badEntry, lokiProtobufStreams, type LokiStream } from './loki-proto.js'
-import { checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type Fields, type IngestLimits, type RecordFields, type RunMapper } from './run-mapper.js'
+import { checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type Fields, type IngestLimits, type RecordFields, RunMapper } from './run-mapper.js'
 import { fromEpochNanosText } from './timestamps.js'
 
 /** The decoder of a Loki push body: JSON, or snappy-compressed protobuf. */
 export function lokiPush (protobuf: boolean): Decoder {
-  return (body, mapper) => {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
     const budget = new ItemBudget(mapper.limits.maxItems, mapper.limits.maxBytes, 'entries')
     const streams = protobuf
       ? lokiProtobufStreams(body, mapper.limits.maxBytes, budget)

@@ -4,7 +4,7 @@
 import { errors } from '../errors.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
-import { badItem, checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type FieldPath, type Fields, type IngestLimits, type RecordFields, type RunMapper } from './run-mapper.js'
+import { badItem, checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type FieldPath, type Fields, type IngestLimits, type RecordFields, RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
 const badRecord = (index: number, field: string | undefined, problem: string): Error => badItem('Record', index, field, problem)
@@ -24,7 +24,8 @@ function recordsOf (body: unknown): unknown[] {
 
 /** The decoder of Fluent Bit's and Vector's bodies (a JSON array or NDJSON of records). */
 export function shipperRecords (ndjson: boolean): Decoder {
-  return (body, mapper) => {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
     const budget = new ItemBudget(mapper.limits.maxItems, mapper.limits.maxBytes, 'records')
     mapRecords(ndjson ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS)), mapper.fields, mapper, mapper.limits)
     return mapper.result()

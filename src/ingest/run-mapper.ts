@@ -188,8 +188,22 @@ export interface UnmatchedSample { index: number, reason: string }
 /** What a decoder makes of a body: the runs' lines, the answer to send once they are committed, and its counts. */
 export interface Decoded { runs: RunLines[], answer: object, accepted: number, unmatched: number }
 
-/** A body's decoder for one format: hands its lines to the mapper and returns what the mapper yields. */
-export type Decoder = (body: Buffer, mapper: RunMapper) => Decoded
+/** What a request's mapper is made of: the time and size limits, and the tenancy of collector records. */
+export interface MapperSettings {
+  now: Instant
+  retentionDays: number
+  maxFutureSkewSeconds: number
+  lineMaxBytes: number
+  maxItems: number
+  maxBytes: number
+  mapping: CollectorMapping
+  /** The group of records that name none (the request's). */
+  requestGroup: string
+  mayActIn: (group: string) => boolean
+}
+
+/** A body's decoder for one format: makes the mapper, hands it the body's lines, and returns what it yields. */
+export type Decoder = (body: Buffer, settings: MapperSettings) => Decoded
 
 /** What the collector endpoints answer: lines stored, and records that named no run they could store. */
 export interface CollectorAnswer {
@@ -210,10 +224,18 @@ export class RunMapper {
   private unmatched = 0
   private readonly samples: UnmatchedSample[] = []
 
-  constructor (readonly limits: IngestLimits, private readonly mapping: CollectorMapping, private readonly requestGroup: string,
-    private readonly mayActIn: (group: string) => boolean) {
-    this.labelMaps = fieldPaths(mapping.labelFields)
-    this.fields = recordFields(mapping)
+  readonly limits: IngestLimits
+  private readonly mapping: CollectorMapping
+  private readonly requestGroup: string
+  private readonly mayActIn: (group: string) => boolean
+
+  constructor (settings: MapperSettings) {
+    this.limits = ingestLimits(settings.now, settings.retentionDays, settings.maxFutureSkewSeconds, settings.lineMaxBytes, settings.maxItems, settings.maxBytes)
+    this.mapping = settings.mapping
+    this.requestGroup = settings.requestGroup
+    this.mayActIn = settings.mayActIn
+    this.labelMaps = fieldPaths(this.mapping.labelFields)
+    this.fields = recordFields(this.mapping)
   }
 
   /** The first of `names` found in a label map of the record, or at its top level. */

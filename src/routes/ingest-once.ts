@@ -8,7 +8,7 @@ import { mayActIn } from '../auth/tokens.js'
 import { retentionDaysOf, type Config } from '../config.js'
 import { errors } from '../errors.js'
 import { rawBodyOf } from '../http/raw-body.js'
-import { ingestLimits, RunMapper, type Decoder } from '../ingest/run-mapper.js'
+import type { Decoder } from '../ingest/run-mapper.js'
 import { IDEMPOTENCY_KEY_PATTERN } from '../schemas/ids.js'
 
 export interface IngestRoute {
@@ -40,10 +40,17 @@ export async function ingestOnce (app: FastifyInstance, config: Config, request:
   const body = rawBodyOf(request)
   const now = app.now()
   const principal = request.principal
-  const limits = ingestLimits(now, retentionDaysOf(config, request.resourceGroup), config.maxFutureSkewSeconds, config.lineMaxBytes,
-    config.ingestMaxLines, config.ingestMaxBytes)
-  const mapper = new RunMapper(limits, config.collector, request.resourceGroup, (group) => principal !== null && mayActIn(principal, group))
-  const { runs, answer, accepted, unmatched } = route.decoder(body, mapper)
+  const { runs, answer, accepted, unmatched } = route.decoder(body, {
+    now,
+    retentionDays: retentionDaysOf(config, request.resourceGroup),
+    maxFutureSkewSeconds: config.maxFutureSkewSeconds,
+    lineMaxBytes: config.lineMaxBytes,
+    maxItems: config.ingestMaxLines,
+    maxBytes: config.ingestMaxBytes,
+    mapping: config.collector,
+    requestGroup: request.resourceGroup,
+    mayActIn: (group) => principal !== null && mayActIn(principal, group)
+  })
   const key = idempotencyKeyOf(request.headers['idempotency-key'], route.dedupe === 'body' ? body : undefined)
   const stored = await app.store.ingest(runs, {
     answer,

@@ -4,7 +4,7 @@
 // A record that names no run or cannot be stored is rejected alone (OTLP's partial success), never stored.
 import { ItemBudget } from '../item-budget.js'
 import { parseJsonBody } from '../json-scan.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type CollectorAnswer, type Decoder, type Fields, type IngestLimits, type RunMapper } from '../run-mapper.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type CollectorAnswer, type Decoder, type Fields, type IngestLimits, RunMapper } from '../run-mapper.js'
 import { OTLP_RECORD_ITEMS, otlpJsonRecords } from './json.js'
 import { compactJson, type AnyValue, type OtlpRecord } from './model.js'
 import { otlpProtobufRecords } from './proto.js'
@@ -49,7 +49,8 @@ function messageOf (body: AnyValue | undefined): string {
 
 /** The decoder of an OTLP/HTTP logs body (protobuf or JSON); it answers OTLP's ExportLogsServiceResponse in JSON. */
 export function otlpLogs (protobuf: boolean): Decoder {
-  return (body, mapper) => {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
     const { maxItems, maxBytes } = mapper.limits
     const records = protobuf
       ? otlpProtobufRecords(body, maxItems)
