@@ -3,7 +3,8 @@
 // blocks and compressed (block-build.ts) and inserted with ingest's INSERT; the runs' rows (first, last,
 // counts, block span) are written at the end, and the tables analyzed.
 import type pg from 'pg'
-import { storedLine, summarize } from '../src/ingest/run-mapper.js'
+import { storedLine } from '../src/ingest/line-checks.js'
+import { summarize } from '../src/ingest/run-mapper.js'
 import type { LogLine, RunKey } from '../src/model.js'
 import { blockSpan, BlockRows, buildBlocks } from '../src/store/block-build.js'
 import { compare, dayText, sqlPosition } from '../src/store/block-position.js'

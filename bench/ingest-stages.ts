@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { ItemBudget } from '../src/ingest/item-budget.js'
 import { parseJsonBody } from '../src/ingest/json-scan.js'
 import { LINE_ITEMS, linesOf, parseLogBatch } from '../src/ingest/lines.js'
-import { ingestLimits } from '../src/ingest/run-mapper.js'
+import { ingestLimits } from '../src/ingest/line-checks.js'
 import { buildBlocks } from '../src/store/block-build.js'
 import { FORMATS, makeLines } from './scale-ingest.js'
 

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { fromEpochNanosText, fromEpochSeconds, parseShipperTimestamp } from '../src/ingest/timestamps.js'
 import { parseLogBatch } from '../src/ingest/lines.js'
-import { storedLine } from '../src/ingest/run-mapper.js'
+import { storedLine } from '../src/ingest/line-checks.js'
 import { dayText, instantPosition, sqlPosition } from '../src/store/block-position.js'
 import { MAX_INSTANT, parseRfc3339, parseRfc3339Calendar, TimestampError } from '../src/time.js'
 

@@ -6,7 +6,8 @@ import type { LogBatch, LogLine, RunKey } from '../model.js'
 import { parseRfc3339 } from '../time.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
-import { badItem, checkedInstant, LABEL_MAX_CHARS, positionProblem, RunMapper, storedLine, summarize, textProblem, type Decoder, type IngestLimits } from './run-mapper.js'
+import { badItem, checkedInstant, LABEL_MAX_CHARS, positionProblem, storedLine, textProblem, type IngestLimits } from './line-checks.js'
+import { RunMapper, summarize, type Decoder } from './run-mapper.js'
 
 const LINE_FIELDS = new Set(['timestamp', 'msg', 'container', 'pod', 'stream'])
 

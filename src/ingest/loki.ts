@@ -6,7 +6,8 @@ import { TimestampError, type Instant } from '../time.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, type ItemPath } from './json-scan.js'
 import { badEntry, lokiProtobufStreams, type LokiStream } from './loki-proto.js'
-import { checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type Fields, type IngestLimits, type RecordFields, RunMapper } from './run-mapper.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './line-checks.js'
+import { firstField, type Decoder, type Fields, type RecordFields, RunMapper } from './run-mapper.js'
 import { fromEpochNanosText } from './timestamps.js'
 
 /** The decoder of a Loki push body: JSON, or snappy-compressed protobuf. */

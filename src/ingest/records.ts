@@ -4,7 +4,8 @@
 import { errors } from '../errors.js'
 import { ItemBudget } from './item-budget.js'
 import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
-import { badItem, checkedInstant, checkedText, firstField, LABEL_MAX_CHARS, storedLine, type Decoder, type FieldPath, type Fields, type IngestLimits, type RecordFields, RunMapper } from './run-mapper.js'
+import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './line-checks.js'
+import { firstField, type Decoder, type FieldPath, type Fields, type RecordFields, RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
 const badRecord = (index: number, field: string | undefined, problem: string): Error => badItem('Record', index, field, problem)

@@ -4,7 +4,8 @@
 // A record that names no run or cannot be stored is rejected alone (OTLP's partial success), never stored.
 import { ItemBudget } from '../item-budget.js'
 import { parseJsonBody } from '../json-scan.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type CollectorAnswer, type Decoder, type Fields, type IngestLimits, RunMapper } from '../run-mapper.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../line-checks.js'
+import { type CollectorAnswer, type Decoder, type Fields, RunMapper } from '../run-mapper.js'
 import { OTLP_RECORD_ITEMS, otlpJsonRecords } from './json.js'
 import { compactJson, type AnyValue, type OtlpRecord } from './model.js'
 import { otlpProtobufRecords } from './proto.js'
