@@ -12,14 +12,16 @@ export interface RunKey {
 
 export type SortOrder = 'asc' | 'desc'
 
-/** A validated line, ready to store: `ts` is the microsecond literal, `nanos` the rest, `day` its UTC date. */
+/**
+ * A validated line, ready to store, as a block holds it: its UTC day (days since 1970), nanoseconds within
+ * the day, and its index in its run's batch (`seq`, to which the store adds the run's next seq).
+ */
 export interface LogLine {
-  instant: Instant
-  ts: string
-  nanos: number
-  day: string
-  container: string
+  day: number
+  t: number
+  seq: number
   pod: string
+  container: string
   stream: string
   msg: string
 }
@@ -28,8 +30,8 @@ export interface LogBatch {
   lines: LogLine[]
   first: LogLine
   last: LogLine
-  /** Lines per UTC day (YYYY-MM-DD), i.e. per partition. */
-  days: Map<string, number>
+  /** Lines per UTC day (days since 1970), i.e. per partition. */
+  days: Map<number, number>
 }
 
 export interface LogRange {

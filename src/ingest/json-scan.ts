@@ -1,6 +1,9 @@
-// Counts a JSON body's items and values before JSON.parse builds them: one pass over the bytes, which
-// JSON.parse would read anyway, that throws (413) at INGEST_MAX_LINES + 1 items or past the value budget
-// (src/ingest/item-budget.ts). Exact for valid JSON; invalid JSON is left for JSON.parse to refuse.
+// Parses a JSON or NDJSON body once its items and values are counted: one pass over the bytes before
+// JSON.parse builds them, which JSON.parse would read anyway, that throws (413) at INGEST_MAX_LINES + 1
+// items or past the value budget (src/ingest/item-budget.ts). Exact for valid JSON; invalid JSON is left
+// for JSON.parse to refuse.
+import { isUtf8 } from 'node:buffer'
+import { errors } from '../errors.js'
 import { CONTAINER_COST, type ItemBudget } from './item-budget.js'
 
 /** Where a body's items are: keys, and '*' for any element of an array; [] is each top-level value. */
@@ -109,5 +112,44 @@ function keyText (body: Buffer, start: number, end: number): string {
     return JSON.parse(raw) as string
   } catch {
     return ''
+  }
+}
+
+/** The body as text; bytes that are not UTF-8 would be stored as U+FFFD, so they reject the body. */
+function utf8Text (body: Buffer): string {
+  if (!isUtf8(body)) throw errors.invalidRequest('The body is not valid UTF-8 text. Nothing was stored.')
+  return body.toString('utf8')
+}
+
+/**
+ * Splits an NDJSON body into parsed values, each line an item of `budget` (counted before any is parsed);
+ * a line that is not JSON rejects the body with its index.
+ */
+export function parseNdjson (body: Buffer, budget: ItemBudget): unknown[] {
+  scanJson(body, [[]], budget, true)
+  const values: unknown[] = []
+  for (const textLine of utf8Text(body).split('\n')) {
+    if (textLine.trim() === '') continue
+    try {
+      values.push(JSON.parse(textLine))
+    } catch {
+      throw errors.invalidRequest(`Line ${values.length} is not valid JSON. Nothing was stored.`, { index: values.length })
+    }
+  }
+  return values
+}
+
+/**
+ * Parses a JSON body kept as bytes (the bytes are hashed for Idempotency-Key), once its items (at `items`)
+ * and values fit `budget`: a body past INGEST_MAX_LINES is refused before JSON.parse builds any of it.
+ */
+export function parseJsonBody (body: Buffer, budget: ItemBudget, items: ItemPath[]): unknown {
+  if (body.length === 0) throw errors.invalidRequest('The body is empty; send a JSON array of lines.')
+  scanJson(body, items, budget)
+  const text = utf8Text(body)
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw errors.invalidRequest(`The body is not valid JSON (${(err as Error).message}). Nothing was stored.`)
   }
 }

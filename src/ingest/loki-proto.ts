@@ -6,7 +6,7 @@ import { uncompressSync } from 'snappy'
 import { errors, isApiError } from '../errors.js'
 import { NS_PER_SECOND, type Instant } from '../time.js'
 import { CONTAINER_COST, type ItemBudget } from './item-budget.js'
-import { badEntry, parseLabelSet, type LokiStream } from './loki.js'
+import type { Fields } from './run-mapper.js'
 
 // From grafana/loki pkg/push/push.proto (field numbers as there; hash is unused here).
 const PUSH_PROTO = `
@@ -19,6 +19,17 @@ message LabelPairAdapter { string name = 1; string value = 2; }
 message Timestamp { int64 seconds = 1; int32 nanos = 2; }
 `
 // google.protobuf.Timestamp has the same fields and numbers as the Timestamp above; on the wire they are one.
+
+export interface LokiStream {
+  labels: Fields
+  times: Instant[]
+  lines: unknown[]
+}
+
+export function badEntry (stream: number, entry: number | undefined, problem: string): Error {
+  return errors.invalidRequest(`Stream ${stream}${entry === undefined ? '' : ` entry ${entry}`} ${problem}. Nothing was stored.`,
+    entry === undefined ? { stream } : { stream, index: entry })
+}
 
 export const PushRequest = protobuf.parse(PUSH_PROTO, { keepCase: true }).root.lookupType('logproto.PushRequest')
 
@@ -118,4 +129,22 @@ function readTimestamp (reader: protobuf.Reader, length: number): Instant {
     }
   }
   return BigInt(seconds) * NS_PER_SECOND + BigInt(nanos)
+}
+
+const LABEL_PAIR = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*([,}])/y
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"' }
+
+/** Parses Prometheus' text form of a label set, {app="x", pod="y"} (Go string escapes), as Promtail sends it. */
+export function parseLabelSet (text: string): Fields | null {
+  const trimmed = text.trim()
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return null
+  const labels: Fields = {}
+  if (/^\{\s*\}$/.test(trimmed)) return labels
+  LABEL_PAIR.lastIndex = 1
+  for (;;) {
+    const m = LABEL_PAIR.exec(trimmed)
+    if (m === null) return null
+    labels[m[1] as string] = (m[2] as string).replace(/\\(.)/g, (_all, c: string) => ESCAPES[c] ?? c)
+    if (m[3] === '}') return LABEL_PAIR.lastIndex === trimmed.length ? labels : null
+  }
 }

@@ -2,29 +2,32 @@
 // {"streams":[{"stream":{labels},"values":[["<ns epoch>","<line>", {metadata}?], ...]}]}; the protobuf body
 // (src/ingest/loki-proto.ts) decodes to the same streams. A stream's labels name its run once for all entries.
 import { errors } from '../errors.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './lines.js'
 import { TimestampError, type Instant } from '../time.js'
-import type { ItemPath } from './json-scan.js'
-import type { RecordFields } from './records.js'
-import { firstField, type Fields, type RunMapper } from './run-mapper.js'
+import { ItemBudget } from './item-budget.js'
+import { parseJsonBody, type ItemPath } from './json-scan.js'
+import { badEntry, lokiProtobufStreams, type LokiStream } from './loki-proto.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './line-checks.js'
+import { firstField, type Decoder, type Fields, type RecordFields, RunMapper } from './run-mapper.js'
 import { fromEpochNanosText } from './timestamps.js'
 
-export interface LokiStream {
-  labels: Fields
-  times: Instant[]
-  lines: unknown[]
-}
-
-export function badEntry (stream: number, entry: number | undefined, problem: string): Error {
-  return errors.invalidRequest(`Stream ${stream}${entry === undefined ? '' : ` entry ${entry}`} ${problem}. Nothing was stored.`,
-    entry === undefined ? { stream } : { stream, index: entry })
+/** The decoder of a Loki push body: JSON, or snappy-compressed protobuf. */
+export function lokiPush (protobuf: boolean): Decoder {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
+    const budget = new ItemBudget(mapper.limits.maxItems, mapper.limits.maxBytes, 'entries')
+    const streams = protobuf
+      ? lokiProtobufStreams(body, mapper.limits.maxBytes, budget)
+      : lokiJsonStreams(parseJsonBody(body, budget, LOKI_ENTRY_ITEMS))
+    mapLokiStreams(streams, mapper.fields, mapper, mapper.limits)
+    return mapper.result()
+  }
 }
 
 /** Where a Loki JSON push body's entries are, for the item budget. */
-export const LOKI_ENTRY_ITEMS: ItemPath[] = [['streams', '*', 'values', '*']]
+const LOKI_ENTRY_ITEMS: ItemPath[] = [['streams', '*', 'values', '*']]
 
 /** The streams of a Loki JSON push body; an entry without a usable timestamp rejects the body. */
-export function lokiJsonStreams (body: unknown): LokiStream[] {
+function lokiJsonStreams (body: unknown): LokiStream[] {
   const streams = (body as { streams?: unknown } | null)?.streams
   if (!Array.isArray(streams)) throw errors.invalidRequest('The body must be a Loki push request: {"streams":[{"stream":{...},"values":[["<ns>","<line>"]]}]}.')
   return streams.map((raw: unknown, s) => {
@@ -53,7 +56,7 @@ const label = (labels: Fields, fields: RecordFields['pod'], s: number, name: str
   checkedText(firstField(labels, fields), false, LABEL_MAX_CHARS, (problem) => badEntry(s, undefined, `label ${name} ${problem}`))
 
 /** Hands each stream's entries to its run; a stream that names no run is counted as unmatched, by entries. */
-export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
+function mapLokiStreams (streams: LokiStream[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
   for (let s = 0; s < streams.length; s++) {
     const { labels, times, lines } = streams[s] as LokiStream
     const run = mapper.runOf(labels)
@@ -70,23 +73,5 @@ export function mapLokiStreams (streams: LokiStream[], fields: RecordFields, map
       const line = checkedText(lines[e], true, limits.lineMaxBytes, (problem) => badEntry(s, e, `line ${problem}`))
       into.push(storedLine(instant, line, container, pod, stream))
     }
-  }
-}
-
-const LABEL_PAIR = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*([,}])/y
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"' }
-
-/** Parses Prometheus' text form of a label set, {app="x", pod="y"} (Go string escapes), as Promtail sends it. */
-export function parseLabelSet (text: string): Fields | null {
-  const trimmed = text.trim()
-  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return null
-  const labels: Fields = {}
-  if (/^\{\s*\}$/.test(trimmed)) return labels
-  LABEL_PAIR.lastIndex = 1
-  for (;;) {
-    const m = LABEL_PAIR.exec(trimmed)
-    if (m === null) return null
-    labels[m[1] as string] = (m[2] as string).replace(/\\(.)/g, (_all, c: string) => ESCAPES[c] ?? c)
-    if (m[3] === '}') return LABEL_PAIR.lastIndex === trimmed.length ? labels : null
   }
 }

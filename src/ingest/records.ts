@@ -1,46 +1,40 @@
 // Fluent Bit (http output, json or json_lines) and Vector (http sink, json array or newline-delimited)
 // records: flat-ish JSON objects whose fields COLLECTOR_* name. Checked all or nothing, like the native
 // endpoint: the first record that cannot be stored rejects the batch with its index.
-import type { CollectorMapping } from '../config.js'
 import { errors } from '../errors.js'
-import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './lines.js'
-import type { ItemPath } from './json-scan.js'
-import { fieldPaths, firstField, type FieldPath, type Fields, type RunMapper } from './run-mapper.js'
+import { ItemBudget } from './item-budget.js'
+import { parseJsonBody, parseNdjson, type ItemPath } from './json-scan.js'
+import { badItem, checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from './line-checks.js'
+import { firstField, type Decoder, type FieldPath, type Fields, type RecordFields, RunMapper } from './run-mapper.js'
 import { parseShipperTimestamp } from './timestamps.js'
 
 const badRecord = (index: number, field: string | undefined, problem: string): Error => badItem('Record', index, field, problem)
-
-export interface RecordFields {
-  message: FieldPath[]
-  timestamp: FieldPath[]
-  pod: FieldPath[]
-  container: FieldPath[]
-  stream: FieldPath[]
-}
-
-export const recordFields = (mapping: CollectorMapping): RecordFields => ({
-  message: fieldPaths(mapping.messageFields),
-  timestamp: fieldPaths(mapping.timestampFields),
-  pod: fieldPaths(mapping.podFields),
-  container: fieldPaths(mapping.containerFields),
-  stream: fieldPaths(mapping.streamFields)
-})
 
 const label = (record: Fields, paths: FieldPath[], index: number, name: string): string =>
   checkedText(firstField(record, paths), false, LABEL_MAX_CHARS, (problem) => badRecord(index, name, problem))
 
 /** Where a JSON body's records are (a single object is one record), for the item budget. */
-export const RECORD_ITEMS: ItemPath[] = [['*']]
+const RECORD_ITEMS: ItemPath[] = [['*']]
 
 /** The records of a body: a JSON array (or one object), or parsed NDJSON. */
-export function recordsOf (body: unknown): unknown[] {
+function recordsOf (body: unknown): unknown[] {
   if (Array.isArray(body)) return body
   if (body !== null && typeof body === 'object') return [body]
   throw errors.invalidRequest('The body must be a JSON array of records, or records as NDJSON (application/x-ndjson).')
 }
 
+/** The decoder of Fluent Bit's and Vector's bodies (a JSON array or NDJSON of records). */
+export function shipperRecords (ndjson: boolean): Decoder {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
+    const budget = new ItemBudget(mapper.limits.maxItems, mapper.limits.maxBytes, 'records')
+    mapRecords(ndjson ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS)), mapper.fields, mapper, mapper.limits)
+    return mapper.result()
+  }
+}
+
 /** Checks each record and hands it to its run; unmatched records are counted, not checked further. */
-export function mapRecords (records: unknown[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
+function mapRecords (records: unknown[], fields: RecordFields, mapper: RunMapper, limits: IngestLimits): void {
   for (let index = 0; index < records.length; index++) {
     const raw = records[index]
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badRecord(index, undefined, 'must be an object')

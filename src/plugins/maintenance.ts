@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { keysExpiredBefore } from '../ingest/idempotency.js'
+import { keysExpiredBefore } from '../store/idempotency.js'
 import { NS_PER_MS } from '../time.js'
 
 interface UpkeepTask {

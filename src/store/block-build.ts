@@ -2,10 +2,10 @@
 // messages; each block's columns but the messages are compressed with zstd as its head, its messages in
 // granules of GRANULE_LINES lines compressed one by one, each with a trigram filter, and the block gets a
 // trigram filter of all its messages (docs/performance.md: the codec, the sizes and the filters measured).
-import type { LogLine, RunKey } from '../model.js'
-import { encodeBlockPayload, encodeColumns, type BlockLine } from './block-codec.js'
-import { buildFilter, buildGranuleFilter } from './block-filter.js'
-import { instantPosition, sqlPosition, type Position } from './block-position.js'
+import type { RunKey } from '../model.js'
+import { encodeBlockPayload, encodeHead, labelIndex, type BlockColumns, type BlockLine } from './block-codec.js'
+import { blockFilters } from './block-filter.js'
+import { sqlPosition, type Position } from './block-position.js'
 import { compressAt } from './zstd-level.js'
 
 export const BLOCK_LINES = 2048
@@ -26,14 +26,6 @@ export interface BuiltBlock {
 
 const order = (a: BlockLine, b: BlockLine): number => a.day - b.day || a.t - b.t || a.seq - b.seq
 
-/** A batch's lines of one run as block lines, seq = the line's index in the batch (ingest adds the run's base). */
-export function batchLines (lines: LogLine[]): BlockLine[] {
-  return lines.map((l, i) => {
-    const { day, t } = instantPosition(l.instant)
-    return { day, t, seq: i, pod: l.pod, container: l.container, stream: l.stream, msg: l.msg }
-  })
-}
-
 /** Cuts sorted-or-not lines into blocks and compresses them (in parallel, off the event loop); merges pass a higher zstd level. */
 export async function buildBlocks (lines: BlockLine[], level = ZSTD_LEVEL): Promise<BuiltBlock[]> {
   lines.sort(order)
@@ -52,30 +44,64 @@ export async function buildBlocks (lines: BlockLine[], level = ZSTD_LEVEL): Prom
   return await Promise.all(jobs)
 }
 
-async function buildBlock (lines: BlockLine[], level: number): Promise<BuiltBlock> {
+/**
+ * A block's lines as columns, each granule's messages as UTF-8 bytes made once (for the filters, the frames
+ * and the length column alike).
+ */
+function packBlock (lines: BlockLine[]): { columns: BlockColumns, granules: Buffer[], minSeq: number, maxSeq: number } {
+  const n = lines.length
   let minSeq = Infinity
   let maxSeq = -Infinity
   for (const l of lines) { if (l.seq < minSeq) minSeq = l.seq; if (l.seq > maxSeq) maxSeq = l.seq }
-  const relative = lines.map((l) => ({ ...l, seq: l.seq - minSeq }))
+  const t = new Float64Array(n)
+  const seq = new Float64Array(n)
+  const label = new Uint32Array(n)
+  const lengths = new Uint32Array(n)
+  const labels: Array<[string, string, string]> = []
+  const keys = new Map<string, number>()
+  const granules: Buffer[] = []
+  for (let g = 0; g < n; g += GRANULE_LINES) {
+    const end = Math.min(n, g + GRANULE_LINES)
+    const messages: string[] = new Array(end - g)
+    for (let i = g; i < end; i++) {
+      const l = lines[i] as BlockLine
+      t[i] = l.t
+      seq[i] = l.seq - minSeq
+      label[i] = labelIndex(labels, keys, l.pod, l.container, l.stream)
+      messages[i - g] = l.msg
+    }
+    // One string of the granule's messages, encoded at once (measured: a third of encoding each message).
+    const text = messages.join('')
+    const bytes = Buffer.from(text, 'utf8')
+    // Text of one-byte characters only (most logs): each message's length in bytes is its length.
+    const ascii = bytes.length === text.length
+    for (let i = g; i < end; i++) lengths[i] = ascii ? (messages[i - g] as string).length : Buffer.byteLength(messages[i - g] as string, 'utf8')
+    granules.push(bytes)
+  }
+  return { columns: { count: n, day: (lines[0] as BlockLine).day, t, seq, labels, label, lengths }, granules, minSeq, maxSeq }
+}
+
+async function buildBlock (lines: BlockLine[], level: number): Promise<BuiltBlock> {
+  const { columns, granules, minSeq, maxSeq } = packBlock(lines)
   const first = lines[0] as BlockLine
   const last = lines[lines.length - 1] as BlockLine
-  const messages = lines.map((l) => Buffer.from(l.msg, 'utf8'))
-  const granules: Array<Promise<{ filter: Buffer, frame: Buffer }>> = []
-  for (let i = 0; i < messages.length; i += GRANULE_LINES) {
-    const part = messages.slice(i, i + GRANULE_LINES)
-    // A block of one granule needs no granule filter: its block filter says the same.
-    const filter = messages.length <= GRANULE_LINES ? Buffer.alloc(0) : buildGranuleFilter(part)
-    granules.push(compressAt(Buffer.concat(part), level).then((frame) => ({ filter, frame })))
-  }
-  const head = compressAt(encodeColumns(relative, false), level)
+  const frames = Promise.all(granules.map(async (bytes) => await compressAt(bytes, level)))
+  const head = compressAt(encodeHead(columns), level)
+  // A block of one granule gets no granule filter: its block filter says the same.
+  const { filter, granuleFilters } = blockFilters(granules, columns.lengths, GRANULE_LINES)
+  const compressed = await frames
   return {
     first: { day: first.day, t: first.t, seq: first.seq },
     last: { day: last.day, t: last.t, seq: last.seq },
     minSeq,
     maxSeq,
     count: lines.length,
-    filter: buildFilter(messages),
-    payload: encodeBlockPayload({ granuleLines: GRANULE_LINES, head: await head, granules: await Promise.all(granules) })
+    filter,
+    payload: encodeBlockPayload({
+      granuleLines: GRANULE_LINES,
+      head: await head,
+      granules: compressed.map((frame, g) => ({ filter: granuleFilters[g] as Buffer, frame }))
+    })
   }
 }
 

@@ -92,36 +92,81 @@ class Reader {
 }
 
 /**
+ * A block's columns but its message bytes (the encode side): lines sorted by (t, seq), all of one day,
+ * seqs relative to the block's least; the label dictionary in order of first use, `label[i]` line i's entry.
+ */
+export interface BlockColumns {
+  count: number
+  day: number
+  t: ArrayLike<number>
+  seq: ArrayLike<number>
+  labels: Array<[string, string, string]>
+  label: ArrayLike<number>
+  /** Each message's length in UTF-8 bytes. */
+  lengths: ArrayLike<number>
+}
+
+function writeColumns (w: Writer, c: BlockColumns): void {
+  w.varint(VERSION)
+  w.varint(c.count)
+  w.signed(c.day)
+  w.varint(c.labels.length)
+  for (const [pod, container, stream] of c.labels) { w.text(pod); w.text(container); w.text(stream) }
+  let prevT = 0
+  for (let i = 0; i < c.count; i++) { const t = c.t[i] as number; w.varint(t - prevT); prevT = t }
+  let prevSeq = c.seq[0] as number
+  w.varint(prevSeq)
+  for (let i = 0; i < c.count; i++) { const seq = c.seq[i] as number; w.signed(seq - prevSeq); prevSeq = seq }
+  for (let i = 0; i < c.count; i++) w.varint(c.label[i] as number)
+  for (let i = 0; i < c.count; i++) w.varint(c.lengths[i] as number)
+}
+
+/** A version-2 head before compression: every column but the message bytes. */
+export function encodeHead (c: BlockColumns): Buffer {
+  const w = new Writer()
+  writeColumns(w, c)
+  return w.buf.subarray(0, w.pos)
+}
+
+/** Index of the line's (pod, container, stream) in `labels`, added at the end when new. */
+export function labelIndex (labels: Array<[string, string, string]>, keys: Map<string, number>, pod: string, container: string, stream: string): number {
+  // Most blocks hold a few label sets: compared in place before a key string is made.
+  if (labels.length <= 8) {
+    for (let k = 0; k < labels.length; k++) {
+      const l = labels[k] as [string, string, string]
+      if (l[0] === pod && l[1] === container && l[2] === stream) return k
+    }
+  }
+  const key = `${pod}\u0000${container}\u0000${stream}`
+  let at = keys.get(key)
+  if (at === undefined) {
+    at = labels.length
+    labels.push([pod, container, stream])
+    keys.set(key, at)
+  }
+  return at
+}
+
+/**
  * The block's columns; lines come sorted by (day, t, seq), all of one day, seqs relative to the block's
  * least. Without `messages`, the message bytes are left out (a version-2 head).
  */
 export function encodeColumns (lines: BlockLine[], messages = true): Buffer {
-  const w = new Writer()
   const first = lines[0]
   if (first === undefined) throw new Error('a block holds at least one line')
-  w.varint(VERSION)
-  w.varint(lines.length)
-  w.signed(first.day)
-  const labels = new Map<string, number>()
-  const labelList: BlockLine[] = []
-  const index = new Uint32Array(lines.length)
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i] as BlockLine
-    const key = `${l.pod}\u0000${l.container}\u0000${l.stream}`
-    let at = labels.get(key)
-    if (at === undefined) { at = labelList.length; labels.set(key, at); labelList.push(l) }
-    index[i] = at
-  }
-  w.varint(labelList.length)
-  for (const l of labelList) { w.text(l.pod); w.text(l.container); w.text(l.stream) }
-  let prevT = 0
-  for (const l of lines) { w.varint(l.t - prevT); prevT = l.t }
-  let prevSeq = first.seq
-  w.varint(prevSeq)
-  for (const l of lines) { w.signed(l.seq - prevSeq); prevSeq = l.seq }
-  for (let i = 0; i < lines.length; i++) w.varint(index[i] as number)
+  const labels: Array<[string, string, string]> = []
+  const keys = new Map<string, number>()
   const bytes = lines.map((l) => Buffer.from(l.msg, 'utf8'))
-  for (const m of bytes) w.varint(m.length)
+  const w = new Writer()
+  writeColumns(w, {
+    count: lines.length,
+    day: first.day,
+    t: lines.map((l) => l.t),
+    seq: lines.map((l) => l.seq),
+    labels,
+    label: lines.map((l) => labelIndex(labels, keys, l.pod, l.container, l.stream)),
+    lengths: bytes.map((m) => m.length)
+  })
   if (messages) for (const m of bytes) w.bytes(m)
   return w.buf.subarray(0, w.pos)
 }

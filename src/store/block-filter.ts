@@ -19,6 +19,8 @@ const BITS_PER_TRIGRAM = 4
 const GRANULE_BITS_PER_TRIGRAM = 3
 const seen = new Uint8Array(1 << 21) // one bit per possible trigram (2^24), reused by every build
 const touched: number[] = []
+const seenInBlock = new Uint8Array(1 << 21) // the same for a block's granules together
+const touchedInBlock: number[] = []
 
 const hashes = (x: number): [number, number] =>
   [Math.imul(x, 0x9E3779B1) >>> 1, Math.imul(x ^ 0x5bd1e995, 0x85EBCA77) >>> 1]
@@ -34,26 +36,46 @@ const granuleHash = (x: number): number => {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
 
+/** Marks trigram x; false if it was marked already. */
+function markNew (x: number, mark: Uint8Array, marked: number[]): boolean {
+  const byte = x >>> 3
+  const bit = 1 << (x & 7)
+  if (((mark[byte] as number) & bit) !== 0) return false
+  if (mark[byte] === 0) marked.push(byte)
+  mark[byte] = (mark[byte] as number) | bit
+  return true
+}
+
+/**
+ * Adds to `out` the trigrams without digits of messages from..to-1 laid end to end in `bytes` (message m
+ * is the next lengths[m] bytes) that `mark` has not marked, marking them (their bytes listed in `marked`).
+ */
+function addTrigrams (bytes: Buffer, lengths: ArrayLike<number>, from: number, to: number, mark: Uint8Array, marked: number[], out: number[]): void {
+  let at = 0
+  for (let m = from; m < to; m++) {
+    const end = at + (lengths[m] as number)
+    // Bytes after the last digit seen: a trigram needs three in a row.
+    let run = 0
+    for (let i = at; i < end; i++) {
+      if (isDigit(bytes[i] as number)) { run = 0; continue }
+      if (++run < 3) continue
+      const x = (bytes[i - 2] as number) | ((bytes[i - 1] as number) << 8) | ((bytes[i] as number) << 16)
+      if (markNew(x, mark, marked)) out.push(x)
+    }
+    at = end
+  }
+}
+
+const clear = (mark: Uint8Array, marked: number[]): void => {
+  for (const b of marked) mark[b] = 0
+  marked.length = 0
+}
+
 /** The distinct trigrams without digits of the messages (3 bytes as a number). */
 function trigramsOf (messages: Buffer[]): number[] {
   const trigrams: number[] = []
-  for (const m of messages) {
-    // Bytes after the last digit seen: a trigram needs three in a row.
-    let run = 0
-    for (let i = 0; i < m.length; i++) {
-      if (isDigit(m[i] as number)) { run = 0; continue }
-      if (++run < 3) continue
-      const x = (m[i - 2] as number) | ((m[i - 1] as number) << 8) | ((m[i] as number) << 16)
-      const byte = x >>> 3
-      const bit = 1 << (x & 7)
-      if (((seen[byte] as number) & bit) !== 0) continue
-      if (seen[byte] === 0) touched.push(byte)
-      seen[byte] = (seen[byte] as number) | bit
-      trigrams.push(x)
-    }
-  }
-  for (const b of touched) seen[b] = 0
-  touched.length = 0
+  for (const m of messages) addTrigrams(m, [m.length], 0, 1, seen, touched, trigrams)
+  clear(seen, touched)
   return trigrams
 }
 
@@ -70,7 +92,10 @@ function valueTrigrams (value: string): number[] {
 
 /** The block filter of a block's messages. */
 export function buildFilter (messages: Buffer[]): Buffer {
-  const trigrams = trigramsOf(messages)
+  return blockFilterOf(trigramsOf(messages))
+}
+
+function blockFilterOf (trigrams: number[]): Buffer {
   const bytes = Math.max(8, Math.ceil(trigrams.length * BITS_PER_TRIGRAM / 8))
   const filter = Buffer.alloc(bytes)
   const bits = bytes * 8
@@ -101,7 +126,10 @@ export function filterMayHold (filter: Buffer, probe: number[]): boolean {
 
 /** A granule's filter of its messages. */
 export function buildGranuleFilter (messages: Buffer[]): Buffer {
-  const trigrams = trigramsOf(messages)
+  return granuleFilterOf(trigramsOf(messages))
+}
+
+function granuleFilterOf (trigrams: number[]): Buffer {
   const filter = Buffer.alloc(Math.max(8, Math.ceil(trigrams.length * GRANULE_BITS_PER_TRIGRAM / 8)))
   const bits = filter.length * 8
   for (const x of trigrams) {
@@ -121,4 +149,26 @@ export function granuleMayHold (filter: Buffer, probe: number[]): boolean {
   if (filter.length === 0) return true
   const bits = filter.length * 8
   return probe.every((h) => (((filter[(h % bits) >>> 3] as number) >> ((h % bits) & 7)) & 1) === 1)
+}
+
+/**
+ * A block's filter and, when `granuleLines` cuts it into more than one granule, each granule's, of messages
+ * given as UTF-8 bytes once: `granules[g]` holds granule g's messages end to end, message i of the block
+ * `lengths[i]` bytes long. Each trigram is taken once a granule; the block's are their union. The same
+ * filters as buildFilter and buildGranuleFilter of the messages one by one.
+ */
+export function blockFilters (granules: Buffer[], lengths: ArrayLike<number>, granuleLines: number): { filter: Buffer, granuleFilters: Buffer[] } {
+  const all: number[] = []
+  const granuleFilters: Buffer[] = []
+  for (let g = 0; g < granules.length; g++) {
+    const from = g * granuleLines
+    const to = Math.min(lengths.length, from + granuleLines)
+    const trigrams: number[] = []
+    addTrigrams(granules[g] as Buffer, lengths, from, to, seen, touched, trigrams)
+    clear(seen, touched)
+    granuleFilters.push(granules.length === 1 ? Buffer.alloc(0) : granuleFilterOf(trigrams))
+    for (const x of trigrams) if (markNew(x, seenInBlock, touchedInBlock)) all.push(x)
+  }
+  clear(seenInBlock, touchedInBlock)
+  return { filter: blockFilterOf(all), granuleFilters }
 }

@@ -16,6 +16,9 @@ export function instantPosition (ns: Instant, seq = 0): Position {
   return { day: Number(day), t: Number(ns - day * DAY_NS_BIG), seq }
 }
 
+/** The instant of a position (its nanoseconds since the epoch). */
+export const positionInstant = (p: { day: number, t: number }): Instant => BigInt(p.day) * DAY_NS_BIG + BigInt(p.t)
+
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 const dayTexts = new Map<number, string>()
 

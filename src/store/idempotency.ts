@@ -1,5 +1,46 @@
-// The SQL of idempotency keys: claimed inside the ingest transaction, before any run row is locked.
+// Idempotency keys: a retried request with the same key and body is stored once and answered as the first
+// time (the route adds Idempotent-Replayed: true); the same key with another body is a conflict (409). The
+// key is claimed inside the ingest transaction, before any run row is locked.
+import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { NS_PER_SECOND, toStoredParts, type Instant } from '../time.js'
+
+/** The timestamptz literal before which a key has expired (IDEMPOTENCY_TTL_HOURS). */
+export const keysExpiredBefore = (now: Instant, ttlHours: number): string =>
+  toStoredParts(now - BigInt(ttlHours) * 3600n * NS_PER_SECOND).ts
+
+/** What an ingest request is, for storing it once per key. */
+export interface IngestAsk {
+  /** What to answer once the lines are committed (as JSON). */
+  answer: object
+  key: string | undefined
+  /** What the request is, for comparing retries: method, URL (its query left out) and the decoded body. */
+  method: string
+  url: string
+  body: Buffer
+  /** The subject of a verified token (one issuer per service) and the group the request acts in: two tenants never share a key. */
+  subject: string
+  group: string
+  now: Instant
+  ttlHours: number
+}
+
+/** The answer to send: the first time's, byte for byte, on a replay; `conflict` when the key was used for another request. */
+export interface StoredAnswer { status: number, body: string, replayed: boolean, conflict?: true }
+
+/** The claim of an ask's key (none without a key). */
+export function claimOf (ask: IngestAsk, response: string): IdempotencyClaim | undefined {
+  if (ask.key === undefined) return undefined
+  return {
+    scope: JSON.stringify([ask.subject, ask.group]),
+    key: ask.key,
+    requestHash: createHash('sha256').update(`${ask.method} ${ask.url.split('?')[0] as string}\n`).update(ask.body).digest(),
+    status: 200,
+    response,
+    createdAt: toStoredParts(ask.now).ts,
+    expiredBefore: keysExpiredBefore(ask.now, ask.ttlHours)
+  }
+}
 
 export interface IdempotencyClaim {
   /** Who may see the key: the token's subject and the resource group (see src/ingest/idempotency.ts). */

@@ -7,10 +7,11 @@ import type pg from 'pg'
 import type { Labels } from '../labels.js'
 import type { LogBatch, LogRange, RunKey, RunKind } from '../model.js'
 import type { Instant } from '../time.js'
-import { batchLines, BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { dayText, positionInstant, sqlPosition } from './block-position.js'
 import { readNewLines, readRange, type StoredRow } from './block-read.js'
 import { INSERT_BLOCKS } from './block-statements.js'
-import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
+import { claimIdempotencyKey, claimOf, type EarlierAnswer, type IdempotencyClaim, type IngestAsk, type StoredAnswer } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { mergeShipperLabels } from './run-labels.js'
@@ -89,6 +90,20 @@ export class LogStore {
   }
 
   /**
+   * Stores the runs' lines once per idempotency key: without a key, always; with one, unless the key is
+   * held (then the earlier answer is given back, or a conflict when the key was used for another request).
+   */
+  async ingest (runs: RunLines[], ask: IngestAsk): Promise<StoredAnswer> {
+    const response = JSON.stringify(ask.answer)
+    const claim = claimOf(ask, response)
+    if (claim === undefined && runs.length === 0) return { status: 200, body: response, replayed: false }
+    const earlier = await this.ingestRuns(runs, claim)
+    if (earlier === null) return { status: 200, body: response, replayed: false }
+    if (!earlier.sameRequest) return { status: 409, body: '', replayed: false, conflict: true }
+    return { status: earlier.status, body: earlier.response, replayed: true }
+  }
+
+  /**
    * Stores the lines of many runs (one entry per run) in one transaction. With a claim, the key is recorded
    * with the answer in the same transaction; if the key is already held, nothing is stored and the earlier
    * answer is returned (the caller compares requests). Resolves to null once the lines are committed.
@@ -97,10 +112,13 @@ export class LogStore {
     const sorted = [...runs].sort(compareRuns)
     const days = new Map<string, number>()
     for (const { batch } of sorted) {
-      for (const [day, n] of batch.days) days.set(day, (days.get(day) ?? 0) + n)
+      for (const [day, n] of batch.days) {
+        const text = dayText(day)
+        days.set(text, (days.get(text) ?? 0) + n)
+      }
     }
     await this.partitions.ensure(days.keys())
-    const blocks = await Promise.all(sorted.map(async ({ batch }) => await buildBlocks(batchLines(batch.lines))))
+    const blocks = await Promise.all(sorted.map(async ({ batch }) => await buildBlocks(batch.lines)))
     let earlier: EarlierAnswer | null
     try {
       earlier = await this.ingestOnce(sorted, blocks, claim)
@@ -127,10 +145,12 @@ export class LogStore {
       const baseSeqs: bigint[] = []
       const rows = new BlockRows()
       for (const [r, { run, batch }] of runs.entries()) {
+        const [firstTs, firstNs] = sqlPosition(batch.first)
+        const [lastTs, lastNs] = sqlPosition(batch.last)
         const { rows: upserted } = await client.query<{ base_seq: string }>({
           name: 'upsert-run',
           text: UPSERT_RUN,
-          values: [run.group, run.kind, run.id, batch.first.ts, batch.first.nanos, batch.last.ts, batch.last.nanos, batch.lines.length, blockSpan(blocks[r] ?? []), ...unmergedCounts(blocks[r] ?? [])]
+          values: [run.group, run.kind, run.id, firstTs, firstNs, lastTs, lastNs, batch.lines.length, blockSpan(blocks[r] ?? []), ...unmergedCounts(blocks[r] ?? [])]
         })
         const base = BigInt(upserted[0]?.base_seq ?? '0')
         baseSeqs.push(base)
@@ -139,7 +159,7 @@ export class LogStore {
       await mergeShipperLabels(client, runs)
       if (rows.size > 0) await client.query({ name: 'insert-blocks', text: INSERT_BLOCKS, values: rows.columns })
       // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
-      const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, batch.first.instant))
+      const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, positionInstant(batch.first)))
       if (notifications.length > 0) await client.query({ name: 'notify-lines', text: NOTIFY_LINES, values: [notifications] })
       return null
     })

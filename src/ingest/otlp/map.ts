@@ -2,9 +2,13 @@
 // attributes through the COLLECTOR_* label names (record attributes win); pod and container from
 // k8s.pod.name and k8s.container.name; the stream from log.iostream, else stderr for severity ERROR and up.
 // A record that names no run or cannot be stored is rejected alone (OTLP's partial success), never stored.
-import type { CollectorAnswer, Fields, RunMapper } from '../run-mapper.js'
-import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../lines.js'
+import { ItemBudget } from '../item-budget.js'
+import { parseJsonBody } from '../json-scan.js'
+import { checkedInstant, checkedText, LABEL_MAX_CHARS, storedLine, type IngestLimits } from '../line-checks.js'
+import { type CollectorAnswer, type Decoder, type Fields, RunMapper } from '../run-mapper.js'
+import { OTLP_RECORD_ITEMS, otlpJsonRecords } from './json.js'
 import { compactJson, type AnyValue, type OtlpRecord } from './model.js'
+import { otlpProtobufRecords } from './proto.js'
 
 /** Attribute prefix of pod labels as the Collector's k8sattributes processor names them. */
 const POD_LABELS = 'k8s.pod.labels.'
@@ -44,8 +48,22 @@ function messageOf (body: AnyValue | undefined): string {
   return typeof body === 'string' ? body : compactJson(body)
 }
 
+/** The decoder of an OTLP/HTTP logs body (protobuf or JSON); it answers OTLP's ExportLogsServiceResponse in JSON. */
+export function otlpLogs (protobuf: boolean): Decoder {
+  return (body, settings) => {
+    const mapper = new RunMapper(settings)
+    const { maxItems, maxBytes } = mapper.limits
+    const records = protobuf
+      ? otlpProtobufRecords(body, maxItems)
+      : otlpJsonRecords(parseJsonBody(body, new ItemBudget(maxItems, maxBytes, 'records'), OTLP_RECORD_ITEMS), maxItems)
+    mapOtlpRecords(records, mapper, mapper.limits)
+    const decoded = mapper.result()
+    return { ...decoded, answer: otlpAnswer(decoded.answer) }
+  }
+}
+
 /** Hands each record to its run, or rejects it (counted and sampled in the mapper's answer). */
-export function mapOtlpRecords (records: OtlpRecord[], mapper: RunMapper, limits: IngestLimits): void {
+function mapOtlpRecords (records: OtlpRecord[], mapper: RunMapper, limits: IngestLimits): void {
   for (let index = 0; index < records.length; index++) {
     const record = records[index] as OtlpRecord
     const attributes = runAttributes(record)

@@ -7,15 +7,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { ItemBudget } from '../../ingest/item-budget.js'
-import { LOKI_ENTRY_ITEMS, lokiJsonStreams, mapLokiStreams } from '../../ingest/loki.js'
-import { lokiProtobufStreams } from '../../ingest/loki-proto.js'
+import { lokiPush } from '../../ingest/loki.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../http/raw-body.js'
-import { mapRecords, RECORD_ITEMS, recordFields, recordsOf } from '../../ingest/records.js'
-import { parseJsonBody, parseNdjson } from '../../ingest/lines.js'
+import { shipperRecords } from '../../ingest/records.js'
 import { errorResponse } from '../../schemas/common.js'
-import { ingestOnce, sendStored } from '../ingest-once.js'
-import { batchStart } from './batch.js'
+import { ingestOnce } from '../ingest-once.js'
 import otlpRoutes from './otlp.js'
 import { collectorBody, collectorHeaders, collectorQuery, collectorResponse, lokiBody, lokiHeaders } from './schemas.js'
 
@@ -23,17 +19,15 @@ const RESPONSES = { 200: collectorResponse, 400: errorResponse, 401: errorRespon
 
 export default async function collectorRoutes (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
-  const fields = recordFields(config.collector)
   keepRawBodies(app, ['application/json', 'application/x-ndjson', 'application/x-protobuf'], config.ingestMaxBytes)
 
-  const begin = batchStart(app, config)
   const common = {
     preParsing: decodeContentEncoding,
     bodyLimit: config.ingestMaxBytes,
     validatorCompiler: bodyDocumentedOnly
   }
 
-  await app.register(otlpRoutes, { config, begin, common })
+  await app.register(otlpRoutes, { config, common })
 
   app.withTypeProvider<ZodTypeProvider>().post('/v2/lm/logs', {
     ...common,
@@ -52,15 +46,8 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
       response: RESPONSES
     }
   }, async (request, reply) => {
-    const { body, limits, mapper } = begin(request)
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
-    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records')
-    const records = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : recordsOf(parseJsonBody(body, budget, RECORD_ITEMS))
-    mapRecords(records, fields, mapper, limits)
-    const { runs, answer } = mapper.result()
-    const stored = await ingestOnce(app, config, request, { runs, answer, body, ...request.query })
-    request.log.info({ lines: answer.accepted, unmatched: answer.unmatched, runs: runs.length }, 'ingested')
-    return await sendStored(reply, stored)
+    return await ingestOnce(app, config, request, reply, { decoder: shipperRecords(mediaTypeOf(request) === 'application/x-ndjson'), ...request.query })
   })
 
   app.withTypeProvider<ZodTypeProvider>().post('/loki/api/v1/push', {
@@ -82,17 +69,8 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
       response: RESPONSES
     }
   }, async (request, reply) => {
-    const { body, limits, mapper } = begin(request)
     const type = mediaTypeOf(request)
     if (type === 'application/x-ndjson') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-protobuf (Loki push); NDJSON goes to /v2/lm/logs.')
-    const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'entries')
-    const streams = type === 'application/x-protobuf'
-      ? lokiProtobufStreams(body, config.ingestMaxBytes, budget)
-      : lokiJsonStreams(parseJsonBody(body, budget, LOKI_ENTRY_ITEMS))
-    mapLokiStreams(streams, fields, mapper, limits)
-    const { runs, answer } = mapper.result()
-    const stored = await ingestOnce(app, config, request, { runs, answer, body, ...request.query })
-    request.log.info({ lines: answer.accepted, unmatched: answer.unmatched, runs: runs.length }, 'ingested')
-    return await sendStored(reply, stored)
+    return await ingestOnce(app, config, request, reply, { decoder: lokiPush(type === 'application/x-protobuf'), ...request.query })
   })
 }

@@ -6,17 +6,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { errors, type ApiError } from '../../errors.js'
-import { OTLP_RECORD_ITEMS, otlpJsonRecords } from '../../ingest/otlp/json.js'
-import { mapOtlpRecords, otlpAnswer } from '../../ingest/otlp/map.js'
+import { otlpLogs } from '../../ingest/otlp/map.js'
 import { exportLogsResponse, grpcCodeOf, rpcStatus } from '../../ingest/otlp/encode.js'
-import { otlpProtobufRecords } from '../../ingest/otlp/proto.js'
 import { mediaTypeOf, type bodyDocumentedOnly } from '../../http/raw-body.js'
-import { ItemBudget } from '../../ingest/item-budget.js'
-import { parseJsonBody } from '../../ingest/lines.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
 import { errorResponse } from '../../schemas/common.js'
-import { ingestOnce, sendStored } from '../ingest-once.js'
-import type { BatchStart } from './batch.js'
+import { ingestOnce } from '../ingest-once.js'
 import { collectorQuery, lokiHeaders } from './schemas.js'
 
 const PROTOBUF = 'application/x-protobuf'
@@ -43,12 +38,11 @@ function sendOtlpError (request: FastifyRequest, reply: FastifyReply, err: ApiEr
 
 interface OtlpOptions {
   config: Config
-  begin: BatchStart
   common: { preParsing: preParsingAsyncHookHandler, bodyLimit: number, validatorCompiler: typeof bodyDocumentedOnly }
 }
 
 export default async function otlpRoutes (app: FastifyInstance, opts: OtlpOptions): Promise<void> {
-  const { config, begin, common } = opts
+  const { config, common } = opts
   app.setErrorHandler((err: FastifyError, request, reply) => { sendOtlpError(request, reply, loggedApiError(err, request)) })
 
   for (const url of ['/v1/logs', '/otlp/v1/logs']) {
@@ -73,19 +67,14 @@ export default async function otlpRoutes (app: FastifyInstance, opts: OtlpOption
         response: RESPONSES
       }
     }, async (request, reply) => {
-      const { body, limits, mapper } = begin(request)
       const protobuf = mediaTypeOf(request) === PROTOBUF
       if (!protobuf && mediaTypeOf(request) !== 'application/json') throw errors.unsupportedMediaType('OTLP/HTTP takes application/x-protobuf or application/json.')
-      const records = protobuf
-        ? otlpProtobufRecords(body, config.ingestMaxLines)
-        : otlpJsonRecords(parseJsonBody(body, new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'records'), OTLP_RECORD_ITEMS), config.ingestMaxLines)
-      mapOtlpRecords(records, mapper, limits)
-      const { runs, answer } = mapper.result()
-      const stored = await ingestOnce(app, config, request, { runs, answer: otlpAnswer(answer), body, ...request.query })
-      request.log.info({ lines: answer.accepted, rejected: answer.unmatched, runs: runs.length }, 'ingested')
       // The stored answer is OTLP's JSON form (a replay sends it again); protobuf requests get it re-encoded.
-      if (protobuf) return await sendStored(reply, stored, PROTOBUF, exportLogsResponse(JSON.parse(stored.body)))
-      return await sendStored(reply, stored)
+      return await ingestOnce(app, config, request, reply, {
+        decoder: otlpLogs(protobuf),
+        ...request.query,
+        ...(protobuf ? { type: PROTOBUF, encode: (json: string) => exportLogsResponse(JSON.parse(json)) } : {})
+      })
     })
   }
 }

@@ -2,13 +2,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { retentionDaysOf, type Config } from '../../config.js'
+import type { Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { ItemBudget } from '../../ingest/item-budget.js'
-import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf, rawBodyOf } from '../../http/raw-body.js'
-import { ingestLimits, LINE_ITEMS, linesOf, parseJsonBody, parseLogBatch, parseNdjson } from '../../ingest/lines.js'
+import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../http/raw-body.js'
+import { nativeLines } from '../../ingest/lines.js'
 import { errorResponse, runIdParam } from '../../schemas/common.js'
-import { ingestOnce, sendStored } from '../ingest-once.js'
+import { ingestOnce } from '../ingest-once.js'
 import { RUN_ROUTES, runKeyOf } from '../run-kinds.js'
 import { ingestBody, ingestResponse } from '../../schemas/lines.js'
 import { ingestHeaders } from './schemas.js'
@@ -41,15 +40,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
-      const limits = ingestLimits(app.now(), retentionDaysOf(config, run.group), config.maxFutureSkewSeconds, config.lineMaxBytes)
-      const body = rawBodyOf(request)
-      const budget = new ItemBudget(config.ingestMaxLines, config.ingestMaxBytes, 'lines')
-      const raw = mediaTypeOf(request) === 'application/x-ndjson' ? parseNdjson(body, budget) : linesOf(parseJsonBody(body, budget, LINE_ITEMS))
-      const batch = parseLogBatch(raw, limits)
-      const accepted = batch?.lines.length ?? 0
-      const stored = await ingestOnce(app, config, request, { runs: batch === null ? [] : [{ run, batch }], answer: { accepted }, body })
-      request.log.info({ lines: accepted }, 'ingested')
-      return await sendStored(reply, stored)
+      return await ingestOnce(app, config, request, reply, { decoder: nativeLines(run, mediaTypeOf(request) === 'application/x-ndjson') })
     })
   }
 }
