@@ -3,8 +3,7 @@
 import pg from 'pg'
 import t from 'tap'
 import type { LogRange } from '../src/model.js'
-import { rangeBounds } from '../src/store/block-read.js'
-import { blockPage } from '../src/store/block-statements.js'
+import { blockPage, rangeBounds } from '../src/store/block-read.js'
 import { migrate } from '../src/store/migrate.js'
 import { fromMillis } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
@@ -64,7 +63,7 @@ t.test('the blocks of a run in a range come from an ordered index walk, in both 
       order
     }
     const { lower, upper } = rangeBounds(range)
-    const { text, values } = blockPage({ run: range.run, order, lower, upper, limit: 2 })
+    const { text, values } = blockPage({ run: range.run, order, lower, upper }, 2)
     const plan = await withClient(databaseUrl, async (c) =>
       (await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows[0]?.['QUERY PLAN'][0]?.Plan)
     const all = nodes(plan as PlanNode)
