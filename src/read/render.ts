@@ -24,21 +24,26 @@ function fragmentsOf (pod: string, container: string, stream: string): Fragments
   return f
 }
 
-// A block's fragments by label index, made when the block is first rendered and dropped with the block.
-const blockFragments = new WeakMap<DecodedBlock, Fragments[]>()
-function labelFragments (block: DecodedBlock): Fragments[] {
-  let f = blockFragments.get(block)
-  if (f === undefined) {
-    f = block.labels.map(([pod, container, stream]) => fragmentsOf(pod, container, stream))
-    blockFragments.set(block, f)
+/**
+ * What rendering keeps of a block while the block lives (cached blocks are rendered page after page): its
+ * fragments by label index, and per line whether its message is JSON as it is (0: not looked at yet, 1: yes,
+ * 2: it needs escaping).
+ */
+interface BlockRendering { fragments: Fragments[], plain: Uint8Array }
+const renderings = new WeakMap<DecodedBlock, BlockRendering>()
+function renderingOf (block: DecodedBlock): BlockRendering {
+  let r = renderings.get(block)
+  if (r === undefined) {
+    r = { fragments: block.labels.map(([pod, container, stream]) => fragmentsOf(pod, container, stream)), plain: new Uint8Array(block.n) }
+    renderings.set(block, r)
   }
-  return f
+  return r
 }
 
 // The last second rendered: its day, second of the day, and text (YYYY-MM-DDTHH:MM:SS.).
 let lastDay = NaN
 let lastSecond = NaN
-let lastSecondText = ''
+let lastSecondText = Buffer.alloc(0)
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n))
 const TIME_ZONE = Buffer.from('+00:00')
 
@@ -47,11 +52,11 @@ function timestampInto (w: ByteWriter, block: DecodedBlock, i: number): void {
   const t = block.t[i] as number
   const second = Math.floor(t / 1e9)
   if (second !== lastSecond || block.day !== lastDay) {
-    lastSecondText = `${dayText(block.day)}T${pad2(Math.floor(second / 3600))}:${pad2(Math.floor(second / 60) % 60)}:${pad2(second % 60)}.`
+    lastSecondText = Buffer.from(`${dayText(block.day)}T${pad2(Math.floor(second / 3600))}:${pad2(Math.floor(second / 60) % 60)}:${pad2(second % 60)}.`, 'latin1')
     lastDay = block.day
     lastSecond = second
   }
-  w.latin1(lastSecondText)
+  w.bytes(lastSecondText)
   const fraction = t - second * 1e9
   if (fraction % 1_000_000 === 0) w.digits(fraction / 1_000_000, 3)
   else if (fraction % 1000 === 0) w.digits(fraction / 1000, 6)
@@ -61,13 +66,18 @@ function timestampInto (w: ByteWriter, block: DecodedBlock, i: number): void {
 
 /** One result item as SAP's body has it: {"container","msg","pod","stream","timestamp"}. */
 function itemInto (w: ByteWriter, block: DecodedBlock, i: number): void {
-  const [before, after] = labelFragments(block)[block.label[i] as number] as Fragments
+  const rendering = renderingOf(block)
+  const [before, after] = rendering.fragments[block.label[i] as number] as Fragments
   w.bytes(before)
   const src = block.msgSource(i)
   const at = block.msgOffset(i)
+  const end = at + (block.msgStart[i + 1] as number) - (block.msgStart[i] as number)
   w.byte(0x22)
-  if (w.jsonSafe(src, at, at + (block.msgStart[i + 1] as number) - (block.msgStart[i] as number))) w.byte(0x22)
-  else w.utf8(JSON.stringify(block.msg(i)).slice(1))
+  const plain = rendering.plain[i]
+  if (plain === 1) w.bytes(src, at, end)
+  else if (plain === 0 && w.jsonSafe(src, at, end)) rendering.plain[i] = 1
+  else { rendering.plain[i] = 2; w.utf8(JSON.stringify(block.msg(i)).slice(1, -1)) }
+  w.byte(0x22)
   w.bytes(after)
   timestampInto(w, block, i)
   w.byte(0x22)
@@ -89,7 +99,7 @@ function textLineInto (w: ByteWriter, block: DecodedBlock, i: number): void {
 function sizeOf (lines: StoredLine[]): number {
   let bytes = 64
   for (const { block, i } of lines) {
-    const [before, after] = labelFragments(block)[block.label[i] as number] as Fragments
+    const [before, after] = renderingOf(block).fragments[block.label[i] as number] as Fragments
     bytes += (block.msgStart[i + 1] as number) - (block.msgStart[i] as number) + before.length + after.length + 48
   }
   return bytes

@@ -163,7 +163,11 @@ class BlockSource {
 /** A block being merged: its next line, the lines it may still give, and what its lines must match. */
 interface Cursor { block: DecodedBlock, i: number, labelOk: Uint8Array | undefined, hits: Uint8Array | undefined }
 
-const linePosition = (c: Cursor): Position => ({ day: c.block.day, t: c.block.t[c.i] as number, seq: c.block.seq[c.i] as number })
+/** A cursor's line against a position (no object made: the merge compares for every line it takes). */
+const compareAt = (c: Cursor, p: Position): number =>
+  c.block.day - p.day || (c.block.t[c.i] as number) - p.t || (c.block.seq[c.i] as number) - p.seq
+const compareCursors = (a: Cursor, b: Cursor): number =>
+  a.block.day - b.block.day || (a.block.t[a.i] as number) - (b.block.t[b.i] as number) || (a.block.seq[a.i] as number) - (b.block.seq[b.i] as number)
 
 function labelMatches (block: DecodedBlock, filters: LogFilters): Uint8Array | undefined {
   if (filters.pod === undefined && filters.container === undefined && filters.stream === undefined) return undefined
@@ -210,15 +214,12 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(options.cacheOwner)
   const source = new BlockSource(db, q, options.pageSize, options.onePage === true)
-  const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
-  const inBounds = (c: Cursor): boolean => {
-    const p = linePosition(c)
-    return asc ? compare(p, q.upper) < 0 : compare(p, q.lower) >= 0
-  }
+  const heap = new Heap<Cursor>((a, b) => dir * compareCursors(a, b) < 0)
+  const inBounds = (c: Cursor): boolean => (asc ? compareAt(c, q.upper) < 0 : compareAt(c, q.lower) >= 0)
   let next = await source.next()
   for (;;) {
     const top = heap.top
-    if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
+    if (next !== undefined && (top === undefined || dir * compareAt(top, next.edge) >= 0)) {
       const row = next
       const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row.identity, row.minSeq, row.payload)
       if (block === undefined) throw new BlockGone()
