@@ -123,3 +123,15 @@ t.test('the clock in nanoseconds drives the defaults: a read without start or en
   const res = await app.inject({ url: '/v2/lm/deployments/clocked-run/logs', headers: await authHeaders() })
   t.same(res.json().data.result.map((l: { msg: string }) => l.msg), ['a minute before now'])
 })
+
+t.test('a read in flight when the service closes ends with all its lines before the pools end', async (t) => {
+  const { app } = await buildTestApp(t, { now: clock, env: { BLOCK_MERGE_ENABLED: 'false' } })
+  // 60 blocks of 50 lines: more than a read's first page of blocks, so it queries again (in a snapshot).
+  for (let b = 0; b < 60; b++) {
+    await post(app, 'closing', Array.from({ length: 50 }, (_, i) => ({ timestamp: new Date(NOW - DAY + (b * 50 + i) * 1000).toISOString(), msg: `m${b}:${i}` })))
+  }
+  const range: LogRange = { run: { group: 'default', kind: 'deployment', id: 'closing' }, start: fromMillis(NOW - 2 * DAY), end: fromMillis(NOW), top: 3000, order: 'asc' }
+  const reading = app.store.read(range)
+  await app.close()
+  t.equal((await reading).length, 3000, 'every line read')
+})

@@ -19,13 +19,38 @@ export type Db = pg.Pool | pg.PoolClient
 /** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
 export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
 
+/**
+ * Reads in flight, so the pools end only after them: a read queries its pool several times (a page, payloads,
+ * perhaps a snapshot), and a pool ended between two of them would fail the read.
+ */
+export class ReadsInFlight {
+  private count = 0
+  private waiting: Array<() => void> = []
+
+  async track<T> (read: () => Promise<T>): Promise<T> {
+    this.count++
+    try {
+      return await read()
+    } finally {
+      if (--this.count === 0) for (const resolve of this.waiting.splice(0)) resolve()
+    }
+  }
+
+  /** Resolves once no read is in flight. */
+  async idle (): Promise<void> {
+    if (this.count > 0) await new Promise<void>((resolve) => { this.waiting.push(resolve) })
+  }
+}
+
 /** The store's range reads (LogStore extends it): on `readPool`, counted in `lineCounts`. */
 export class BlockReader {
   constructor (
     protected readonly pool: pg.Pool,
     protected readonly readPool: pg.Pool = pool,
     /** Shared with the primary view, so every read and write of the process is counted once. */
-    readonly lineCounts: LineCounts = { ingested: { deployment: 0, execution: 0 }, served: { deployment: 0, execution: 0 } }
+    readonly lineCounts: LineCounts = { ingested: { deployment: 0, execution: 0 }, served: { deployment: 0, execution: 0 } },
+    /** Shared with the primary view too: the service ends its pools once `reads.idle()`. */
+    readonly reads = new ReadsInFlight()
   ) {}
 
   /**
@@ -33,7 +58,7 @@ export class BlockReader {
    * given). The route asks for one more line than it sends, to know whether more remain.
    */
   async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredLine[]> {
-    const lines = await readRange(this.readPool, range, limit, beforeSeq)
+    const lines = await this.reads.track(async () => await readRange(this.readPool, range, limit, beforeSeq))
     // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
     this.lineCounts.served[range.run.kind] += Math.min(lines.length, range.top)
     return lines

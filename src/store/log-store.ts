@@ -8,7 +8,7 @@ import type { Labels } from '../labels.js'
 import type { LogBatch, LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
 import { batchLines, BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
-import { BlockReader, type LineCounts } from './block-read.js'
+import { BlockReader, type LineCounts, type ReadsInFlight } from './block-read.js'
 import { INSERT_BLOCKS } from './block-statements.js'
 import { claimIdempotencyKey, type EarlierAnswer, type IdempotencyClaim } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
@@ -68,8 +68,8 @@ const isMissingPartition = (err: unknown): boolean =>
 export class LogStore extends BlockReader {
   private primaryView: LogStore | undefined
 
-  constructor (pool: pg.Pool, private readonly partitions: Partitions, readPool: pg.Pool = pool, lineCounts?: LineCounts) {
-    super(pool, readPool, lineCounts)
+  constructor (pool: pg.Pool, private readonly partitions: Partitions, readPool: pg.Pool = pool, lineCounts?: LineCounts, reads?: ReadsInFlight) {
+    super(pool, readPool, lineCounts, reads)
   }
 
   /**
@@ -79,7 +79,7 @@ export class LogStore extends BlockReader {
    */
   get primary (): LogStore {
     if (this.readPool === this.pool) return this
-    this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts)
+    this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts, this.reads)
     return this.primaryView
   }
 
@@ -148,7 +148,7 @@ export class LogStore extends BlockReader {
 
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
   async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredLine[]> {
-    const lines = await readNewLines(this.readPool, range, fromSeq, toSeq, limit, since)
+    const lines = await this.reads.track(async () => await readNewLines(this.readPool, range, fromSeq, toSeq, limit, since))
     this.lineCounts.served[range.run.kind] += lines.length
     return lines
   }
