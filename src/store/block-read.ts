@@ -1,15 +1,18 @@
 // Reads over blocks: the run's blocks that may hold lines of the range come a page at a time in merge order
 // (asc: by first line; desc: by last line desc); each is decompressed only when the merge reaches its edge,
 // and dropped once its lines are passed, so a read holds the blocks that overlap at one point, not the range.
-// Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap.
+// Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap. A read's way from its range to
+// SQL is in this file: the store's read (BlockReader, which LogStore extends), the merge and its pages.
 import type pg from 'pg'
 import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../model.js'
 import { BLOCK_LINES } from './block-build.js'
 import type { DecodedBlock } from './block-codec.js'
 import { filterProbe, granuleMayHold, granuleProbe } from './block-filter.js'
 import { inflate, openBlock, type BlockIdentity } from './block-open.js'
-import { compare, instantPosition, sqlPosition, storedPosition, tsText, type Position } from './block-position.js'
+import { compare, rangeBounds, sqlPosition, storedPosition, tsText, type Position } from './block-position.js'
 import { Heap } from './heap.js'
+import { compareAt, compareCursors, labelMatches, startOf, type Cursor } from './merge-cursor.js'
+import { ReadsInFlight } from './reads-in-flight.js'
 import { recentOf } from './recent-blocks.js'
 import { StoredLine } from './stored-line.js'
 import { inReadSnapshot } from './transaction.js'
@@ -18,29 +21,6 @@ export type Db = pg.Pool | pg.PoolClient
 
 /** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
 export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
-
-/**
- * Reads in flight, so the pools end only after them: a read queries its pool several times (a page, payloads,
- * perhaps a snapshot), and a pool ended between two of them would fail the read.
- */
-export class ReadsInFlight {
-  private count = 0
-  private waiting: Array<() => void> = []
-
-  async track<T> (read: () => Promise<T>): Promise<T> {
-    this.count++
-    try {
-      return await read()
-    } finally {
-      if (--this.count === 0) for (const resolve of this.waiting.splice(0)) resolve()
-    }
-  }
-
-  /** Resolves once no read is in flight. */
-  async idle (): Promise<void> {
-    if (this.count > 0) await new Promise<void>((resolve) => { this.waiting.push(resolve) })
-  }
-}
 
 /** The store's range reads (LogStore extends it): on `readPool`, counted in `lineCounts`. */
 export class BlockReader {
@@ -185,34 +165,6 @@ class BlockSource {
   }
 }
 
-/** A block being merged: its next line, the lines it may still give, and what its lines must match. */
-interface Cursor { block: DecodedBlock, i: number, labelOk: Uint8Array | undefined, hits: Uint8Array | undefined }
-
-/** A cursor's line against a position (no object made: the merge compares for every line it takes). */
-const compareAt = (c: Cursor, p: Position): number =>
-  c.block.day - p.day || (c.block.t[c.i] as number) - p.t || (c.block.seq[c.i] as number) - p.seq
-const compareCursors = (a: Cursor, b: Cursor): number =>
-  a.block.day - b.block.day || (a.block.t[a.i] as number) - (b.block.t[b.i] as number) || (a.block.seq[a.i] as number) - (b.block.seq[b.i] as number)
-
-function labelMatches (block: DecodedBlock, filters: LogFilters): Uint8Array | undefined {
-  if (filters.pod === undefined && filters.container === undefined && filters.stream === undefined) return undefined
-  return Uint8Array.from(block.labels, ([pod, container, stream]) =>
-    Number((filters.pod === undefined || filters.pod === pod) && (filters.container === undefined || filters.container === container) &&
-      (filters.stream === undefined || filters.stream === stream)))
-}
-
-/** The bounds of a range in its order: lower inclusive, upper exclusive (a cursor's position replaces one). */
-export function rangeBounds (range: LogRange): { lower: Position, upper: Position } {
-  let lower = instantPosition(range.start)
-  let upper = instantPosition(range.end)
-  if (range.after !== undefined) {
-    const a = storedPosition(range.after)
-    if (range.order === 'asc') lower = { ...a, seq: a.seq + 1 }
-    else upper = a
-  }
-  return { lower, upper }
-}
-
 /**
  * A block of a page was deleted before its payload was fetched (retention, or a merge that replaced it by
  * other blocks, whose lines this read's pages may have passed): the read starts again, on the blocks as
@@ -271,18 +223,6 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
     if (top.i >= 0 && top.i < block.n && inBounds(top)) heap.sift()
     else heap.pop()
   }
-}
-
-/** asc: the first line at or after `bound`; desc: the last line before `bound` (binary search; -1 when none). */
-function startOf (b: DecodedBlock, asc: boolean, bound: Position): number {
-  let lo = 0
-  let hi = b.n
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (compare({ day: b.day, t: b.t[mid] as number, seq: b.seq[mid] as number }, bound) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return asc ? lo : lo - 1
 }
 
 /**
