@@ -124,7 +124,7 @@ export class ReadService {
     const last = rows[rows.length - 1]
     const nextCursor = more && last !== undefined ? encodeCursor(await this.settings.cursorSecret(), { ...cursorStateOf(range), after: last.position }) : undefined
     ask.log.debug({ lines: rows.length }, 'served')
-    // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
+    // Rendered from the lines' blocks as bytes (see render.ts); Fastify sends a Buffer as it is.
     const body = renderLogsBody(rows, nextCursor)
     const headers = { 'content-type': CONTENT_TYPE.json }
     if (encoding === 'identity') return { status: 200, headers, body }
