@@ -135,7 +135,10 @@ export function * renderFrames (format: Exclude<ReadFormat, 'json'>, lines: Stor
       itemInto(w, line.block, line.i)
       w.latin1('\n\n')
     }
-    if (w.length >= chunkBytes) yield w.take()
+    if (w.length >= chunkBytes) {
+      yield w.take()
+      w.reserve(chunkBytes + 4096)
+    }
   }
   if (w.length > 0) yield w.take()
 }
