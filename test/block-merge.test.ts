@@ -219,11 +219,12 @@ t.test('a merge committed between two block pages of one read: no gap, no repeat
   const { store, arm, done } = storeWithHookAfterFirstPage()
   for (const order of ['asc', 'desc'] as const) {
     const id = `snapshot-${order}`
-    await writeRun(id, 30, 100, false)
+    await writeRun(id, 40, 100, false)
     const expected = await storedLines(id, order)
-    // $top=3000 takes 3 blocks a page: the merge replaces all 30 blocks after the first page.
+    // 40 blocks are more than a read's first page outside a snapshot (32 at most); in the snapshot $top=4000
+    // takes 3 blocks a page: the merge replaces all 40 blocks after the first page.
     arm(async () => { t.equal((await mergeNow()).merges, 1, `${order}: the merge committed during the read`) })
-    const rows = await store.read({ ...wholeRange(id, order), top: 3000 }, 3000)
+    const rows = await store.read({ ...wholeRange(id, order), top: 4000 }, 4000)
     t.ok(done(), 'the hook ran between pages')
     t.equal((await blocksOf(id)).length, 2, 'the blocks were merged under the read')
     sameLines(t, rows, expected, `${order}: exactly the lines, once each`)

@@ -232,14 +232,15 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
  * again in a REPEATABLE READ snapshot on one connection, so a merge committed between two of its pages can
  * neither hide nor repeat a line (a read with filters, which takes payloads with its pages and passes more
  * blocks, starts there). On a client, in the client's transaction. `run` starts afresh each time.
+ * `firstPage`: the blocks of that one page (keys only, so a larger page costs little).
  */
-export async function consistentMerge (db: Db, q: BlockQuery, pageSize: number, run: (merge: (take: (block: DecodedBlock, i: number) => boolean) => Promise<void>) => Promise<void>): Promise<void> {
+export async function consistentMerge (db: Db, q: BlockQuery, pageSize: number, run: (merge: (take: (block: DecodedBlock, i: number) => boolean) => Promise<void>) => Promise<void>, firstPage = 2 * pageSize): Promise<void> {
   if (!('totalCount' in db)) { await run(async (take) => { await mergeBlocks(db, q, { pageSize, cacheOwner: db }, take) }); return }
   let onePage = q.withoutPayloads === true
   for (let attempt = 1; ; attempt++) {
     try {
       if (onePage) {
-        await run(async (take) => { await mergeBlocks(db, q, { pageSize: Math.min(MAX_PAGE, 2 * pageSize), cacheOwner: db, onePage }, take) })
+        await run(async (take) => { await mergeBlocks(db, q, { pageSize: Math.min(MAX_PAGE, firstPage), cacheOwner: db, onePage }, take) })
       } else {
         await inReadSnapshot(db, async (client) => { await run(async (take) => { await mergeBlocks(client, q, { pageSize, cacheOwner: db }, take) }) })
       }
@@ -263,9 +264,11 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
   const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  // The first page, outside a snapshot, has room for blocks of 64 lines or more: small blocks (a run's few
+  // lines a day, unmerged batches) then need no second page, which would read the first one again.
   await consistentMerge(db, q, 2 + Math.floor(limit / BLOCK_LINES), async (merge) => {
     lines = []
     await merge((block, i) => { lines.push(new StoredLine(block, i)); return lines.length < limit })
-  })
+  }, 4 + Math.ceil(limit / 64))
   return lines
 }
