@@ -4,11 +4,11 @@ import autocannon from 'autocannon'
 import type pg from 'pg'
 import { encodeCursor } from '../src/read/cursor.js'
 import type { LogFilters, LogRange, SortOrder } from '../src/model.js'
-import { cursorStateOf, positionOf } from '../src/read/stream.js'
+import { cursorStateOf } from '../src/read/stream.js'
 import { renderLogsBody } from '../src/read/render.js'
-import { rangeBounds, readRange } from '../src/store/block-read.js'
+import { blockPage, readRange } from '../src/store/block-read.js'
+import { rangeBounds } from '../src/store/block-position.js'
 import { BLOCK_LINES } from '../src/store/block-build.js'
-import { blockPage } from '../src/store/block-statements.js'
 import { dayStartMicros, prng, RARE_WORD, type DatasetSpec, type RunPlan } from './dataset.js'
 import { percentile } from './harness.js'
 
@@ -95,12 +95,12 @@ export async function serviceLoad (baseUrl: string, token: string, requests: Rea
 }
 
 /** The service's page read without the service: the store's block read through pg, renderLogsBody, the cursor. */
-export async function barePage (pool: pg.Pool, secret: string, range: LogRange): Promise<string> {
+export async function barePage (pool: pg.Pool, secret: string, range: LogRange): Promise<Buffer> {
   const rows = await readRange(pool, range, range.top + 1)
   const more = rows.length > range.top
   if (more) rows.pop()
   const last = rows[rows.length - 1]
-  return renderLogsBody(rows, more && last !== undefined ? encodeCursor(secret, { ...cursorStateOf(range), after: positionOf(last) }) : undefined)
+  return renderLogsBody(rows, more && last !== undefined ? encodeCursor(secret, { ...cursorStateOf(range), after: last.position }) : undefined)
 }
 
 /** The bare query at `connections` concurrent callers on the pool, for `seconds`. */
@@ -131,7 +131,7 @@ export async function bareLoad (pool: pg.Pool, secret: string, requests: ReadReq
  * first so the plan shown is the one a warm statement gets (generic or custom), with EXPLAIN (ANALYZE, BUFFERS).
  */
 export async function explainShape (pool: pg.Pool, request: ReadRequest): Promise<string> {
-  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range), limit: 2 + Math.floor(request.range.top / BLOCK_LINES) })
+  const statement = blockPage({ run: request.range.run, order: request.range.order, ...rangeBounds(request.range) }, 2 + Math.floor(request.range.top / BLOCK_LINES))
   const client = await pool.connect()
   try {
     await client.query(`PREPARE explained AS ${statement.text}`)

@@ -8,7 +8,8 @@ import t from 'tap'
 import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
 import { blockParts, DecodedBlock, encodeColumns, type BlockLine } from '../src/store/block-codec.js'
 import { buildFilter, granuleMayHold, granuleProbe } from '../src/store/block-filter.js'
-import { decodePayload, readRange } from '../src/store/block-read.js'
+import { decodePayload } from '../src/store/block-open.js'
+import { readRange } from '../src/store/block-read.js'
 import { INSERT_BLOCKS } from '../src/store/block-statements.js'
 import { createPool } from '../src/store/pool.js'
 import { createTestDatabase } from './helpers/database.js'
@@ -132,17 +133,17 @@ t.test('version-1 blocks still read, alone and merged with version-2 blocks of t
   const start = BigInt(DAY) * DAY_NS
   const range = { run, start, end: start + DAY_NS, top: 5000, order: 'asc' as const }
   const asc = await readRange(pool, range, 5000)
-  t.same(asc.map((r) => r[5]), all.map((l) => l.msg), 'every line once, in order')
-  t.same(asc.map((r) => r[6]), all.map((l) => String(l.seq)))
+  t.same(asc.map((r) => r.msg), all.map((l) => l.msg), 'every line once, in order')
+  t.same(asc.map((r) => r.seq), all.map((l) => String(l.seq)))
   const desc = await readRange(pool, { ...range, order: 'desc' }, 5000)
-  t.same(desc.map((r) => r[5]), all.map((l) => l.msg).reverse())
+  t.same(desc.map((r) => r.msg), all.map((l) => l.msg).reverse())
   const found = await readRange(pool, { ...range, filters: { contains: 'quokka' } }, 5000)
-  t.same(found.map((r) => r[6]), all.filter((l) => l.msg.includes('quokka')).map((l) => String(l.seq)), 'a search finds the lines of both layouts')
+  t.same(found.map((r) => r.seq), all.filter((l) => l.msg.includes('quokka')).map((l) => String(l.seq)), 'a search finds the lines of both layouts')
   // A page after a cursor in the middle of an old block.
-  const page = await readRange(pool, { ...range, after: { ts: asc[1499]?.[0] as string, nanos: asc[1499]?.[1] as number, seq: asc[1499]?.[6] as string } }, 100)
-  t.same(page.map((r) => r[6]), all.slice(1500, 1600).map((l) => String(l.seq)))
+  const page = await readRange(pool, { ...range, after: { ts: asc[1499]?.ts as string, nanos: asc[1499]?.nanos as number, seq: asc[1499]?.seq as string } }, 100)
+  t.same(page.map((r) => r.seq), all.slice(1500, 1600).map((l) => String(l.seq)))
   const stderr = await readRange(pool, { ...range, filters: { stream: 'stderr', contains: '✓' } }, 5000)
-  t.same(stderr.map((r) => r[6]), all.filter((l) => l.stream === 'stderr' && l.msg.includes('✓')).map((l) => String(l.seq)))
+  t.same(stderr.map((r) => r.seq), all.filter((l) => l.stream === 'stderr' && l.msg.includes('✓')).map((l) => String(l.seq)))
 })
 
 t.test('a block deleted between its page and its payload (a merge replacing it): the read starts again and loses no line', async (t) => {
@@ -184,7 +185,7 @@ t.test('a block deleted between its page and its payload (a merge replacing it):
   const start = BigInt(DAY) * DAY_NS
   const rows = await readRange(merging, { run, start, end: start + DAY_NS, top: 2500, order: 'asc' }, 2500)
   t.equal(merges > 1, true, 'the read fetched payloads again after the merge')
-  t.same(rows.map((r) => r[6]), all.slice(0, 2500).map((l) => String(l.seq)), 'every line once, in order')
+  t.same(rows.map((r) => r.seq), all.slice(0, 2500).map((l) => String(l.seq)), 'every line once, in order')
 })
 
 t.test('a block replaced under the same first line (a merge) is never served from the decoded-block cache', async (t) => {
@@ -208,5 +209,5 @@ t.test('a block replaced under the same first line (a merge) is never served fro
   const range = { run, start, end: start + DAY_NS, top: 300, order: 'asc' as const }
   t.equal((await readRange(pool, range, 300)).length, 300, 'read once: the blocks are cached')
   await replace(await buildBlocks(all.map((l) => ({ ...l }))))
-  t.same((await readRange(pool, range, 300)).map((r) => r[6]), all.map((l) => String(l.seq)), 'the merged block read, not the cached one')
+  t.same((await readRange(pool, range, 300)).map((r) => r.seq), all.map((l) => String(l.seq)), 'the merged block read, not the cached one')
 })

@@ -3,8 +3,8 @@
 import pg from 'pg'
 import t from 'tap'
 import type { LogRange } from '../src/model.js'
-import { rangeBounds } from '../src/store/block-read.js'
-import { blockPage } from '../src/store/block-statements.js'
+import { rangeBounds } from '../src/store/block-position.js'
+import { blockPage } from '../src/store/block-read.js'
 import { migrate } from '../src/store/migrate.js'
 import { fromMillis } from '../src/time.js'
 import { authHeaders, buildTestApp } from './helpers/app.js'
@@ -64,7 +64,7 @@ t.test('the blocks of a run in a range come from an ordered index walk, in both 
       order
     }
     const { lower, upper } = rangeBounds(range)
-    const { text, values } = blockPage({ run: range.run, order, lower, upper, limit: 2 })
+    const { text, values } = blockPage({ run: range.run, order, lower, upper }, 2)
     const plan = await withClient(databaseUrl, async (c) =>
       (await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values)).rows[0]?.['QUERY PLAN'][0]?.Plan)
     const all = nodes(plan as PlanNode)
@@ -123,4 +123,16 @@ t.test('the clock in nanoseconds drives the defaults: a read without start or en
   ])
   const res = await app.inject({ url: '/v2/lm/deployments/clocked-run/logs', headers: await authHeaders() })
   t.same(res.json().data.result.map((l: { msg: string }) => l.msg), ['a minute before now'])
+})
+
+t.test('a read in flight when the service closes ends with all its lines before the pools end', async (t) => {
+  const { app } = await buildTestApp(t, { now: clock, env: { BLOCK_MERGE_ENABLED: 'false' } })
+  // 60 blocks of 50 lines: more than a read's first page of blocks, so it queries again (in a snapshot).
+  for (let b = 0; b < 60; b++) {
+    await post(app, 'closing', Array.from({ length: 50 }, (_, i) => ({ timestamp: new Date(NOW - DAY + (b * 50 + i) * 1000).toISOString(), msg: `m${b}:${i}` })))
+  }
+  const range: LogRange = { run: { group: 'default', kind: 'deployment', id: 'closing' }, start: fromMillis(NOW - 2 * DAY), end: fromMillis(NOW), top: 3000, order: 'asc' }
+  const reading = app.store.read(range)
+  await app.close()
+  t.equal((await reading).length, 3000, 'every line read')
 })

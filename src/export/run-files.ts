@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import type { StoredRow } from '../store/log-store.js'
+import type { StoredLine } from '../store/stored-line.js'
 import { formatStored } from '../time.js'
 import { UniqueNames } from './file-names.js'
 
@@ -54,8 +54,8 @@ export class RunFiles {
 
   constructor (private readonly workDir: string, private readonly maxFileBytes: number) {}
 
-  async add (rows: StoredRow[]): Promise<void> {
-    for (const [ts, nanos, container, pod, stream, msg] of rows) {
+  async add (lines: StoredLine[]): Promise<void> {
+    for (const { ts, nanos, container, pod, stream, msg } of lines) {
       const file = this.fileOf(pod, container)
       const line = fileLine(ts, nanos, stream, msg)
       const size = Buffer.byteLength(line)

@@ -4,8 +4,8 @@
 // walk is bounded by settings: LOKI_MAX_RUNS runs and LOKI_MAX_SCAN_LINES lines per request.
 import type { FastifyInstance } from 'fastify'
 import type { LogFilters, LogRange, RunKey, RunKind, RunListFilters, RunPosition, SortOrder } from '../model.js'
-import { positionOf } from '../read/stream.js'
-import type { LogStore, StoredRow } from '../store/log-store.js'
+import type { LogStore } from '../store/log-store.js'
+import type { StoredLine } from '../store/stored-line.js'
 import { formatStored, parseRfc3339, type Instant } from '../time.js'
 import { LokiQueryError, type LabelMatcher, type LogSelector } from './logql.js'
 
@@ -72,13 +72,13 @@ export function pushedDown (selector: LogSelector): LogFilters {
 }
 
 /** The LokiLine of a stored row of `run`, or undefined when the selector's line matchers or filters reject it. */
-export function lineReader (run: RunKey, selector: LogSelector): (row: StoredRow) => LokiLine | undefined {
+export function lineReader (run: RunKey, selector: LogSelector): (line: StoredLine) => LokiLine | undefined {
   const own = runLabels(run)
   const lineMatchers = selector.matchers.filter((m) => m.label === 'pod' || m.label === 'container' || m.label === 'stream')
   // Label sets repeat from line to line: built once per pod, container and stream.
   const labelled = new Map<string, { labels: Record<string, string>, key: string }>()
-  return (row) => {
-    const [, , container, pod, stream, msg] = row
+  return (line) => {
+    const { container, pod, stream, msg } = line
     if (!lineMatchers.every((m) => matches(m, m.label === 'pod' ? pod : m.label === 'container' ? container : stream))) return undefined
     if (!lineMatches(selector, msg)) return undefined
     const id = `${pod}\u0000${container}\u0000${stream}`
@@ -92,11 +92,11 @@ export function lineReader (run: RunKey, selector: LogSelector): (row: StoredRow
       set = { labels: sorted, key: JSON.stringify(sorted) }
       labelled.set(id, set)
     }
-    return { instant: instantOf(row), labels: set.labels, key: set.key, msg }
+    return { instant: instantOf(line), labels: set.labels, key: set.key, msg }
   }
 }
 
-export const instantOf = (row: StoredRow): Instant => parseRfc3339(formatStored(row[0], row[1]))
+export const instantOf = (line: StoredLine): Instant => parseRfc3339(formatStored(line.ts, line.nanos))
 
 export class LineScan {
   private scanned = 0
@@ -169,7 +169,7 @@ export class LineScan {
       if (out.length > 0) yield out
       const last = rows[rows.length - 1]
       if (rows.length < READ_BATCH || last === undefined) return
-      range.after = positionOf(last)
+      range.after = last.position
     }
   }
 }

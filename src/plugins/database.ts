@@ -46,6 +46,8 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
 
   app.addHook('onClose', async () => {
     await partitions.analyzed()
+    // A read between two of its queries (pages, payloads, a snapshot) finishes before the pools end.
+    await store.reads.idle()
     await pool.end()
     if (readPool !== pool) await readPool.end()
   })

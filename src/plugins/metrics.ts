@@ -10,7 +10,7 @@ import type { Config } from '../config.js'
 import { errors } from '../errors.js'
 import type { RunKind } from '../model.js'
 import type { JobStatus } from '../store/export-jobs.js'
-import type { LineCounts } from '../store/log-store.js'
+import type { LineCounts } from '../store/block-read.js'
 import type { MergeTotals } from './block-merger.js'
 
 export const METRICS_PATH = '/metrics'

@@ -9,6 +9,7 @@ import { SealedTokenError } from '../auth/sealed-token.js'
 import { errors } from '../errors.js'
 import type { LogRange, RunKey } from '../model.js'
 import type { LogStore } from '../store/log-store.js'
+import { walkRange } from '../store/range-walk.js'
 import { follow, type ResponseEvents } from '../tail/follow.js'
 import type { TailRegistry } from '../tail/registry.js'
 import type { Instant } from '../time.js'
@@ -17,11 +18,11 @@ import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, ty
 import { LineBudget, takeForResponse } from './line-budget.js'
 import { maxTopFor, resolveRange, type ReadParameters } from './query.js'
 import { renderLogsBody } from './render.js'
-import { cursorStateOf, positionOf, rangeBatches, STREAM_BATCH, streamOf } from './stream.js'
+import { cursorStateOf, STREAM_BATCH, streamOf } from './stream.js'
 
 const gzipAsync = promisify(gzip)
 const brotliAsync = promisify(brotliCompress)
-const compressBody = async (body: string, encoding: Exclude<ReadEncoding, 'identity'>): Promise<Buffer> => encoding === 'gzip'
+const compressBody = async (body: Buffer, encoding: Exclude<ReadEncoding, 'identity'>): Promise<Buffer> => encoding === 'gzip'
   ? await gzipAsync(body, COMPRESSION.gzip)
   : await brotliAsync(body, COMPRESSION.br)
 
@@ -121,9 +122,9 @@ export class ReadService {
     if (more) rows.pop()
     await this.mustExist(range.run, rows.length)
     const last = rows[rows.length - 1]
-    const nextCursor = more && last !== undefined ? encodeCursor(await this.settings.cursorSecret(), { ...cursorStateOf(range), after: positionOf(last) }) : undefined
+    const nextCursor = more && last !== undefined ? encodeCursor(await this.settings.cursorSecret(), { ...cursorStateOf(range), after: last.position }) : undefined
     ask.log.debug({ lines: rows.length }, 'served')
-    // Rendered from the rows directly (see render.ts); Fastify sends a string with a JSON type as it is.
+    // Rendered from the lines' blocks as bytes (see render.ts); Fastify sends a Buffer as it is.
     const body = renderLogsBody(rows, nextCursor)
     const headers = { 'content-type': CONTENT_TYPE.json }
     if (encoding === 'identity') return { status: 200, headers, body }
@@ -137,7 +138,8 @@ export class ReadService {
     await this.mustExist(range.run, first.length)
     const key = await this.settings.cursorSecret()
     const state = cursorStateOf(range)
-    const lines = streamOf(rangeBatches(this.store, range, first, asked), format, (row) => encodeCursor(key, { ...state, after: positionOf(row) }))
+    const batches = walkRange(async (next, limit) => await this.store.read(next, limit), range, STREAM_BATCH, { total: range.top, first })
+    const lines = streamOf(batches, format, (line) => encodeCursor(key, { ...state, after: line.position }))
     const headers = { 'content-type': CONTENT_TYPE[format] }
     if (encoding === 'identity') return { status: 200, headers, body: lines }
     const compressed = compressor(encoding)

@@ -297,6 +297,15 @@ export class DecodedBlock {
     return bytes.toString('utf8', (this.msgStart[i] as number) - base, (this.msgStart[i + 1] as number) - base)
   }
 
+  /** The loaded bytes that hold message i (its granule's); it is bytes [msgOffset(i), + its length) of them. */
+  msgSource (i: number): Buffer {
+    const bytes = this.granuleBytes[this.granuleOf(i)]
+    if (bytes === undefined) throw new Error('block granule not loaded')
+    return bytes
+  }
+
+  msgOffset (i: number): number { return (this.msgStart[i] as number) - (this.granuleBase[this.granuleOf(i)] as number) }
+
   labelsOf (i: number): [string, string, string] {
     return this.labels[this.label[i] as number] as [string, string, string]
   }

@@ -11,7 +11,7 @@ import type { RunKey, RunKind } from '../model.js'
 import { setImmediate as yieldToRequests } from 'node:timers/promises'
 import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, type BuiltBlock } from './block-build.js'
 import type { BlockLine } from './block-codec.js'
-import { decodePayload } from './block-read.js'
+import { decodePayload } from './block-open.js'
 import { planMerges, type BlockInfo, type MergeGroup, type PlanSettings } from './block-merge-plan.js'
 import { dayText, sqlPosition, storedPosition } from './block-position.js'
 

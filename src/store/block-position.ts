@@ -1,7 +1,7 @@
 // A line's place in a run, as blocks keep it: UTC day (days since 1970), nanoseconds within the day, seq.
 // Postgres' timestamptz text ("2026-06-15 10:00:00.123456+00", TimeZone=UTC) is made and read here, so
 // rows and cursors look exactly as they did when Postgres printed each line's ts.
-import type { StoredPosition } from '../model.js'
+import type { LogRange, StoredPosition } from '../model.js'
 import type { Instant } from '../time.js'
 import { DAY_NS } from './block-codec.js'
 
@@ -73,3 +73,15 @@ export function compare (a: Position, b: Position): number {
 
 /** The SQL parameters of a position: ts text, nanoseconds, seq. */
 export const sqlPosition = (p: Position): [string, number, number] => [tsText(p.day, p.t), p.t % 1000, p.seq]
+
+/** The bounds of a range in its order: lower inclusive, upper exclusive (a cursor's position replaces one). */
+export function rangeBounds (range: LogRange): { lower: Position, upper: Position } {
+  let lower = instantPosition(range.start)
+  let upper = instantPosition(range.end)
+  if (range.after !== undefined) {
+    const a = storedPosition(range.after)
+    if (range.order === 'asc') lower = { ...a, seq: a.seq + 1 }
+    else upper = a
+  }
+  return { lower, upper }
+}

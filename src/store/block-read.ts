@@ -1,86 +1,146 @@
 // Reads over blocks: the run's blocks that may hold lines of the range come a page at a time in merge order
 // (asc: by first line; desc: by last line desc); each is decompressed only when the merge reaches its edge,
 // and dropped once its lines are passed, so a read holds the blocks that overlap at one point, not the range.
-// Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap.
-import { decompress } from '@mongodb-js/zstd'
+// Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap. A read's way from its range to
+// SQL is in this file: the store's read (BlockReader, which LogStore extends), the merge and its pages.
 import type pg from 'pg'
-import type { LogFilters, LogRange, RunKey } from '../model.js'
-import type { Instant } from '../time.js'
+import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../model.js'
 import { BLOCK_LINES } from './block-build.js'
-import { blockParts, DecodedBlock } from './block-codec.js'
-import { granuleMayHold, granuleProbe } from './block-filter.js'
-import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
-import { BLOCK_PAYLOAD, blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
+import type { DecodedBlock } from './block-codec.js'
+import { filterProbe, granuleMayHold, granuleProbe } from './block-filter.js'
+import { inflate, openBlock, type BlockIdentity } from './block-open.js'
+import { compare, rangeBounds, sqlPosition, storedPosition, tsText, type Position } from './block-position.js'
+import { Heap } from './heap.js'
+import { compareAt, compareCursors, labelMatches, startOf, type Cursor } from './merge-cursor.js'
+import { ReadsInFlight } from './reads-in-flight.js'
+import { recentOf } from './recent-blocks.js'
+import { StoredLine } from './stored-line.js'
+import { inReadSnapshot } from './transaction.js'
 
 export type Db = pg.Pool | pg.PoolClient
 
-/** A stored line as the readers take it: [ts text (UTC), nanoseconds, container, pod, stream, msg, seq]. */
-export type StoredRow = [string, number, string, string, string, string, string]
+/** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
+export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
+
+/** The store's range reads (LogStore extends it): on `readPool`, counted in `lineCounts`. */
+export class BlockReader {
+  constructor (
+    protected readonly pool: pg.Pool,
+    protected readonly readPool: pg.Pool = pool,
+    /** Shared with the primary view, so every read and write of the process is counted once. */
+    readonly lineCounts: LineCounts = { ingested: { deployment: 0, execution: 0 }, served: { deployment: 0, execution: 0 } },
+    /** Shared with the primary view too: the service ends its pools once `reads.idle()`. */
+    readonly reads = new ReadsInFlight()
+  ) {}
+
+  /**
+   * The next `limit` lines of a range in its order (after range.after when given; only seq < beforeSeq when
+   * given). The route asks for one more line than it sends, to know whether more remain.
+   */
+  async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredLine[]> {
+    const lines = await this.reads.track(async () => await readRange(this.readPool, range, limit, beforeSeq))
+    // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
+    this.lineCounts.served[range.run.kind] += Math.min(lines.length, range.top)
+    return lines
+  }
+}
+
+/** Blocks whose lines may lie in [lower, upper) (positions, upper exclusive). */
+export interface BlockQuery {
+  run: RunKey
+  order: SortOrder
+  lower: Position
+  upper: Position
+  /** Only blocks holding some seq in [fromSeq, toSeq). */
+  fromSeq?: number
+  toSeq?: number
+  filters?: LogFilters
+  /**
+   * Leave payloads out of the pages (a payload is fetched by its block's key once the merge reaches it): a
+   * read that stops after `limit` lines then never moves the payloads of blocks it does not open.
+   */
+  withoutPayloads?: boolean
+}
+
+/**
+ * What a page returns of a block: its ordering position (first or last line, as text), min_seq, the payload
+ * (null when the page leaves payloads out), its first line's position (its key), last seq and line count
+ * (with min_seq, what tells it from a block that replaced it under the same key).
+ */
+type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string, number]
+
+// 10000-01-01: past every instant stored (year 9999 is the last).
+const PAST_LAST_DAY = 2_932_897
+const dayStart = (day: number): string => (day >= PAST_LAST_DAY ? 'infinity' : tsText(day, 0))
+const SPAN = '(SELECT block_span FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3)'
+
+/**
+ * A page of blocks, after the edge `after` (the last block of the page before) when given. A block never
+ * spans two days, so one that reaches `lower` starts on lower's day or later, and one that starts before
+ * `upper` ends before the next day; the run's block_span bounds the index walk closer still.
+ */
+export function blockPage (q: BlockQuery, limit: number, after?: [string, number, string]): { name: string, text: string, values: unknown[] } {
+  const asc = q.order === 'asc'
+  const values: unknown[] = [q.run.group, q.run.kind, q.run.id]
+  const p = (v: unknown): string => { values.push(v); return `$${values.length}` }
+  const [lTs, lNs, lSeq] = sqlPosition(q.lower)
+  const [uTs, uNs, uSeq] = sqlPosition(q.upper)
+  let where = 'resource_group = $1 AND run_kind = $2 AND run_id = $3'
+  let name = `blocks-${q.order}`
+  const lower = [p(lTs), p(lNs), p(String(lSeq))]
+  const upper = [p(uTs), p(uNs), p(String(uSeq))]
+  // No block is longer than the run's block_span: one reaching `lower` starts at most that much before it.
+  where += ` AND first_ts >= GREATEST(${p(dayStart(q.lower.day))}::timestamptz, ${lower[0] as string}::timestamptz - ${SPAN})`
+  where += ` AND (last_ts, last_ns, last_seq) >= (${lower.join(', ')})`
+  where += ` AND last_ts < ${p(dayStart(q.upper.day + 1))}::timestamptz AND last_ts <= ${upper[0] as string}::timestamptz + ${SPAN}`
+  where += ` AND (first_ts, first_ns, first_seq) < (${upper.join(', ')})`
+  if (q.fromSeq !== undefined) { where += ` AND max_seq >= ${p(String(q.fromSeq))}`; name += '-from' }
+  if (q.toSeq !== undefined) { where += ` AND min_seq < ${p(String(q.toSeq))}`; name += '-to' }
+  const contains = q.filters?.contains
+  const probe = contains === undefined ? [] : filterProbe(contains)
+  if (probe.length > 0) {
+    where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE get_bit(filter, h % (length(filter) * 8)) = 0)`
+    name += '-x'
+  }
+  const edge = asc ? 'first' : 'last'
+  if (after !== undefined) {
+    where += ` AND (${edge}_ts, ${edge}_ns, ${edge}_seq) ${asc ? '>' : '<'} (${p(after[0])}, ${p(after[1])}, ${p(after[2])})`
+    name += '-page'
+  }
+  const dir = asc ? '' : ' DESC'
+  if (q.withoutPayloads === true) name += '-keys'
+  return {
+    name,
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
+      ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(limit)}`,
+    values
+  }
+}
 
 const MAX_PAGE = 32
 
-/**
- * Blocks decoded lately, least recently used dropped first, up to RECENT_BYTES of payload: a client paging
- * through a run with a cursor reads the same blocks again page after page, and overlapping blocks (batches
- * whose times interleave) are all opened by every page. A block's payload never changes once written
- * (retention deletes blocks, a merge replaces them by others), and a block is cached under its run, first
- * line, seq span and line count, which a block replacing it under the same first line does not share.
- */
-class RecentBlocks {
-  private readonly blocks = new Map<string, DecodedBlock>()
-  private bytes = 0
-  constructor (private readonly maxBytes: number) {}
-
-  get (key: string): DecodedBlock | undefined {
-    const block = this.blocks.get(key)
-    if (block !== undefined) { this.blocks.delete(key); this.blocks.set(key, block) }
-    return block
-  }
-
-  set (key: string, block: DecodedBlock): DecodedBlock {
-    const known = this.blocks.get(key)
-    if (known !== undefined) return known
-    this.blocks.set(key, block)
-    this.bytes += block.size
-    for (const [oldest, b] of this.blocks) {
-      if (this.bytes <= this.maxBytes) break
-      this.blocks.delete(oldest)
-      this.bytes -= b.size
-    }
-    return block
-  }
-}
-
-const RECENT_BYTES = 32 << 20
-// One cache per pool, so two databases in one process (tests, or stores of other servers) never share blocks;
-// a client in a transaction (export matching) decodes afresh.
-const recentByPool = new WeakMap<Db, RecentBlocks>()
-const recentOf = (db: Db): RecentBlocks => {
-  let recent = recentByPool.get(db)
-  if (recent === undefined) {
-    recent = new RecentBlocks('totalCount' in db ? RECENT_BYTES : 0)
-    recentByPool.set(db, recent)
-  }
-  return recent
-}
+/** A read outside a snapshot found that its first page of blocks was not enough: it runs again in one. */
+class NeedsSnapshot extends Error {}
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
-interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, identity: [string, number, string, string, string, number] }
+interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, identity: BlockIdentity }
 
-/** The run's candidate blocks in merge order, a page of rows at a time. */
+/** The run's candidate blocks in merge order, a page of rows at a time; `onePage`: a second page throws NeedsSnapshot. */
 class BlockSource {
   private page: Array<BlockRow | undefined> = []
   private at = 0
+  private pages = 0
   private done = false
   private after: [string, number, string] | undefined
 
-  constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number) {}
+  constructor (private readonly db: Db, private readonly q: BlockQuery, private pageSize: number, private readonly onePage: boolean) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
       if (this.done) return undefined
-      const statement = blockPage({ ...this.q, limit: this.pageSize, ...(this.after === undefined ? {} : { after: this.after }) })
-      const { rows } = await this.db.query<BlockRow>({ ...statement, rowMode: 'array' })
+      if (this.onePage && this.pages > 0) throw new NeedsSnapshot()
+      const { rows } = await this.db.query<BlockRow>({ ...blockPage(this.q, this.pageSize, this.after), rowMode: 'array' })
+      this.pages++
       this.done = rows.length < this.pageSize
       this.pageSize = Math.min(MAX_PAGE, this.pageSize * 2)
       const last = rows[rows.length - 1]
@@ -94,7 +154,7 @@ class BlockSource {
     // A block is named by its run and its first line (each line is in one block only), and told from a
     // block that replaced it under that name (a merge) by its seq span and line count.
     const { group, kind, id } = this.q.run
-    const identity: SourceRow['identity'] = [row[5], row[6], row[7], row[3], row[8], row[9]]
+    const identity: BlockIdentity = [row[5], row[6], row[7], row[3], row[8], row[9]]
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
@@ -105,86 +165,6 @@ class BlockSource {
   }
 }
 
-/** A binary heap, least first by `before`. */
-class Heap<T> {
-  readonly items: T[] = []
-  constructor (private readonly before: (a: T, b: T) => boolean) {}
-  get top (): T | undefined { return this.items[0] }
-  push (x: T): void {
-    const h = this.items
-    h.push(x)
-    let i = h.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!this.before(h[i] as T, h[parent] as T)) return
-      [h[i], h[parent]] = [h[parent] as T, h[i] as T]
-      i = parent
-    }
-  }
-
-  /** The top changed (its key grew): move it down. */
-  sift (): void {
-    const h = this.items
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      let m = i
-      if (l < h.length && this.before(h[l] as T, h[m] as T)) m = l
-      if (l + 1 < h.length && this.before(h[l + 1] as T, h[m] as T)) m = l + 1
-      if (m === i) return
-      [h[i], h[m]] = [h[m] as T, h[i] as T]
-      i = m
-    }
-  }
-
-  pop (): T | undefined {
-    const h = this.items
-    const top = h[0]
-    const last = h.pop() as T
-    if (h.length > 0) { h[0] = last; this.sift() }
-    return top
-  }
-}
-
-/** A block being merged: its next line, the lines it may still give, and what its lines must match. */
-interface Cursor { block: DecodedBlock, i: number, labelOk: Uint8Array | undefined, hits: Uint8Array | undefined }
-
-const linePosition = (c: Cursor): Position => ({ day: c.block.day, t: c.block.t[c.i] as number, seq: c.block.seq[c.i] as number })
-
-function labelMatches (block: DecodedBlock, filters: LogFilters): Uint8Array | undefined {
-  if (filters.pod === undefined && filters.container === undefined && filters.stream === undefined) return undefined
-  return Uint8Array.from(block.labels, ([pod, container, stream]) =>
-    Number((filters.pod === undefined || filters.pod === pod) && (filters.container === undefined || filters.container === container) &&
-      (filters.stream === undefined || filters.stream === stream)))
-}
-
-export function storedRow (block: DecodedBlock, i: number): StoredRow {
-  const t = block.t[i] as number
-  const [pod, container, stream] = block.labelsOf(i)
-  return [tsText(block.day, t), t % 1000, container, pod, stream, block.msg(i), String(block.seq[i])]
-}
-
-/** The bounds of a range in its order: lower inclusive, upper exclusive (a cursor's position replaces one). */
-export function rangeBounds (range: LogRange): { lower: Position, upper: Position } {
-  let lower = instantPosition(range.start)
-  let upper = instantPosition(range.end)
-  if (range.after !== undefined) {
-    const a = storedPosition(range.after)
-    if (range.order === 'asc') lower = { ...a, seq: a.seq + 1 }
-    else upper = a
-  }
-  return { lower, upper }
-}
-
-const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
-
-/** A block's payload decoded: a version-1 block whole, a version-2 block's head (granules load on demand). */
-async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
-  const parts = blockParts(payload)
-  if (parts === undefined) return new DecodedBlock(await decompress(payload), minSeq)
-  return new DecodedBlock(await decompress(parts.head), minSeq, parts)
-}
-
 /**
  * A block of a page was deleted before its payload was fetched (retention, or a merge that replaced it by
  * other blocks, whose lines this read's pages may have passed): the read starts again, on the blocks as
@@ -193,23 +173,8 @@ async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlo
 class BlockGone extends Error {}
 const ATTEMPTS = 3
 
-/** A block of a page decoded, its payload fetched first when the page left it out; undefined: deleted since. */
-async function openBlock (db: Db, run: RunKey, row: SourceRow): Promise<DecodedBlock | undefined> {
-  let payload = row.payload
-  if (payload === null) {
-    const { rows } = await db.query<[Buffer]>({ name: 'block-payload', text: BLOCK_PAYLOAD, values: [run.group, run.kind, run.id, ...row.identity], rowMode: 'array' })
-    if (rows[0] === undefined) return undefined
-    payload = rows[0][0]
-  }
-  return await decodeBlock(payload, row.minSeq)
-}
-
-/** A payload decoded with every granule loaded (tests and tools; reads load only what they reach). */
-export async function decodePayload (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
-  const block = await decodeBlock(payload, minSeq)
-  for (let g = 0; g * block.granuleLines < block.n; g++) await block.load(g, inflate)
-  return block
-}
+/** How a merge runs: pages and payloads from `db`, blocks kept in `cacheOwner`'s cache; `onePage`: see BlockSource. */
+export interface MergeOptions { pageSize: number, cacheOwner: Db, onePage?: boolean }
 
 /**
  * Merges the blocks of `q` in its order and hands each line in bounds and matching the filters to `take`,
@@ -217,26 +182,23 @@ export async function decodePayload (payload: Buffer, minSeq: number): Promise<D
  * and a granule's messages once a line of it is taken; a search loads only the granules whose filter may
  * hold its value.
  */
-export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'>, pageSize: number, take: (block: DecodedBlock, i: number) => boolean, cacheOwner: Db = db): Promise<void> {
+export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
   const asc = q.order === 'asc'
   const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
-  const recentBlocks = recentOf(cacheOwner)
-  const source = new BlockSource(db, q, pageSize)
-  const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
-  const inBounds = (c: Cursor): boolean => {
-    const p = linePosition(c)
-    return asc ? compare(p, q.upper) < 0 : compare(p, q.lower) >= 0
-  }
+  const recentBlocks = recentOf(options.cacheOwner)
+  const source = new BlockSource(db, q, options.pageSize, options.onePage === true)
+  const heap = new Heap<Cursor>((a, b) => dir * compareCursors(a, b) < 0)
+  const inBounds = (c: Cursor): boolean => (asc ? compareAt(c, q.upper) < 0 : compareAt(c, q.lower) >= 0)
   let next = await source.next()
   for (;;) {
     const top = heap.top
-    if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
+    if (next !== undefined && (top === undefined || dir * compareAt(top, next.edge) >= 0)) {
       const row = next
-      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row)
+      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row.identity, row.minSeq, row.payload)
       if (block === undefined) throw new BlockGone()
       recentBlocks.set(row.key, block)
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
@@ -263,57 +225,50 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   }
 }
 
-/** asc: the first line at or after `bound`; desc: the last line before `bound` (binary search; -1 when none). */
-function startOf (b: DecodedBlock, asc: boolean, bound: Position): number {
-  let lo = 0
-  let hi = b.n
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (compare({ day: b.day, t: b.t[mid] as number, seq: b.seq[mid] as number }, bound) < 0) lo = mid + 1
-    else hi = mid
+/**
+ * Runs a merge in one consistent view of the blocks. On a pool, first outside any transaction with one page
+ * of blocks (a single statement is its own snapshot, and a payload is fetched by its block's key, which a
+ * merge never reuses for other lines): most short reads need no more. A read that needs a second page runs
+ * again in a REPEATABLE READ snapshot on one connection, so a merge committed between two of its pages can
+ * neither hide nor repeat a line (a read with filters, which takes payloads with its pages and passes more
+ * blocks, starts there). On a client, in the client's transaction. `run` starts afresh each time.
+ * `firstPage`: the blocks of that one page (keys only, so a larger page costs little).
+ */
+export async function consistentMerge (db: Db, q: BlockQuery, pageSize: number, run: (merge: (take: (block: DecodedBlock, i: number) => boolean) => Promise<void>) => Promise<void>, firstPage = 2 * pageSize): Promise<void> {
+  if (!('totalCount' in db)) { await run(async (take) => { await mergeBlocks(db, q, { pageSize, cacheOwner: db }, take) }); return }
+  let onePage = q.withoutPayloads === true
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (onePage) {
+        await run(async (take) => { await mergeBlocks(db, q, { pageSize: Math.min(MAX_PAGE, firstPage), cacheOwner: db, onePage }, take) })
+      } else {
+        await inReadSnapshot(db, async (client) => { await run(async (take) => { await mergeBlocks(client, q, { pageSize, cacheOwner: db }, take) }) })
+      }
+      return
+    } catch (err) {
+      if (err instanceof NeedsSnapshot) onePage = false
+      else if (!(err instanceof BlockGone) || attempt >= ATTEMPTS) throw err
+    }
   }
-  return asc ? lo : lo - 1
 }
 
-/**
- * The next `limit` lines of a range in its order (only seq < beforeSeq when given). `cacheOwner`: the pool
- * whose decoded-block cache serves the read when `db` is one of its clients (default: `db`'s own, none for
- * a client).
- */
-export async function readRange (db: Db, range: LogRange, limit: number, beforeSeq?: bigint, cacheOwner: Db = db): Promise<StoredRow[]> {
-  const rows: StoredRow[] = []
-  if (limit <= 0) return rows
+/** The next `limit` lines of a range in its order (only seq < beforeSeq when given). */
+export async function readRange (db: Db, range: LogRange, limit: number, beforeSeq?: bigint): Promise<StoredLine[]> {
+  let lines: StoredLine[] = []
+  if (limit <= 0) return lines
   const { lower, upper } = rangeBounds(range)
-  if (compare(lower, upper) >= 0) return rows
+  if (compare(lower, upper) >= 0) return lines
   // A read with filters may pass many blocks to find `limit` lines (a search opens most blocks of its
   // range): it takes payloads with its pages. Other reads stop after `limit` lines of the first blocks,
   // so they fetch a payload only when they open its block.
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
   const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit }, cacheOwner)
-      return rows
-    } catch (err) {
-      if (!(err instanceof BlockGone) || attempt === ATTEMPTS) throw err
-      rows.length = 0
-    }
-  }
-}
-
-/** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
-export async function readNewLines (db: Db, range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant, cacheOwner: Db = db): Promise<StoredRow[]> {
-  const lower = instantPosition(since !== undefined && since > range.start ? since : range.start)
-  const upper = instantPosition(range.end)
-  if (compare(lower, upper) >= 0 || limit <= 0) return []
-  let found: StoredRow[] = []
-  const bySeq = (a: StoredRow, b: StoredRow): number => Number(a[6]) - Number(b[6])
-  const q = { run: range.run, order: 'asc' as const, lower, upper, fromSeq: Number(fromSeq), toSeq: Number(toSeq), ...(range.filters === undefined ? {} : { filters: range.filters }) }
-  await mergeBlocks(db, q, 4, (block, i) => {
-    found.push(storedRow(block, i))
-    if (found.length >= 2 * limit) found = found.sort(bySeq).slice(0, limit)
-    return true
-  }, cacheOwner)
-  return found.sort(bySeq).slice(0, limit)
+  // The first page, outside a snapshot, has room for blocks of 64 lines or more: small blocks (a run's few
+  // lines a day, unmerged batches) then need no second page, which would read the first one again.
+  await consistentMerge(db, q, 2 + Math.floor(limit / BLOCK_LINES), async (merge) => {
+    lines = []
+    await merge((block, i) => { lines.push(new StoredLine(block, i)); return lines.length < limit })
+  }, 4 + Math.ceil(limit / 64))
+  return lines
 }

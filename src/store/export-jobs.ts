@@ -156,7 +156,7 @@ export class ExportJobs {
       const matched: Matched[] = []
       for (const [kind, id, labels] of candidates) {
         const [first] = await readRange(client, { run: { group: input.group, kind, id }, start: input.start, end: input.end, top: 1, order: 'asc' }, 1)
-        if (first !== undefined) matched.push([kind, id, first[0], first[1], labels])
+        if (first !== undefined) matched.push([kind, id, first.ts, first.nanos, labels])
       }
       const byFirstLine = (a: Matched, b: Matched): number =>
         compare(storedPosition({ ts: a[2], nanos: a[3], seq: '0' }), storedPosition({ ts: b[2], nanos: b[3], seq: '0' })) ||

@@ -3,14 +3,12 @@
 // lines a run has.
 import type { LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
-import { readRange, type Db, type StoredRow } from './block-read.js'
+import { readRange, type Db } from './block-read.js'
 import { walkRange } from './range-walk.js'
-import { inReadSnapshot } from './transaction.js'
+import type { StoredLine } from './stored-line.js'
 
-export function exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredRow[]> {
-  // Each batch in one snapshot: a merge committed between its block queries neither hides nor repeats a line.
-  const read = async (range: LogRange, limit: number): Promise<StoredRow[]> => 'totalCount' in db
-    ? await inReadSnapshot(db, async (client) => await readRange(client, range, limit))
-    : await readRange(db, range, limit)
+export function exportLines (db: Db, run: RunKey, start: Instant, end: Instant, batchSize = 5000): AsyncGenerator<StoredLine[]> {
+  // Each batch in one consistent view (readRange): a merge committed between its block queries neither hides nor repeats a line.
+  const read = async (range: LogRange, limit: number): Promise<StoredLine[]> => await readRange(db, range, limit)
   return walkRange(read, { run, start, end, top: batchSize, order: 'asc' }, batchSize)
 }

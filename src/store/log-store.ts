@@ -5,19 +5,22 @@
 // batch) through one INSERT, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
 import type pg from 'pg'
 import type { Labels } from '../labels.js'
-import type { LogBatch, LogRange, RunKey, RunKind } from '../model.js'
+import type { LogBatch, LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
 import { BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
 import { dayText, positionInstant, sqlPosition } from './block-position.js'
-import { readNewLines, readRange, type StoredRow } from './block-read.js'
+import { BlockReader, type LineCounts } from './block-read.js'
+import type { ReadsInFlight } from './reads-in-flight.js'
 import { INSERT_BLOCKS } from './block-statements.js'
 import { claimIdempotencyKey, claimOf, type EarlierAnswer, type IdempotencyClaim, type IngestAsk, type StoredAnswer } from './idempotency.js'
 import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
+import { readNewLines } from './new-lines.js'
 import { mergeShipperLabels } from './run-labels.js'
-import { inReadSnapshot, inTransaction } from './transaction.js'
+import type { StoredLine } from './stored-line.js'
+import { inTransaction } from './transaction.js'
 
-export type { StoredRow } from './block-read.js'
+export type { LineCounts } from './block-read.js'
 
 /** One run's validated lines within a batch. */
 export interface RunLines {
@@ -59,24 +62,17 @@ const compareRuns = (a: RunLines, b: RunLines): number => {
 const isMissingPartition = (err: unknown): boolean =>
   (err as { code?: string }).code === '23514' && String((err as Error).message).includes('no partition')
 
-/** Lines this process committed and read for answers, by run kind (read by /metrics at scrape). */
-export interface LineCounts { ingested: Record<RunKind, number>, served: Record<RunKind, number> }
-
 /**
- * Writes go to `pool` (the primary). Reads (`read`, `newLines`, `nextSeq`, `runExists`) go to `readPool`, a
- * streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary; `primary` is the same
- * store reading from the primary, for readers that must see every committed line (tails).
+ * Writes go to `pool` (the primary). Reads (`read`, in block-read.ts, `newLines`, `nextSeq`, `runExists`) go
+ * to `readPool`, a streaming replica when DATABASE_READ_URL is set (docs/scaling.md), else the primary;
+ * `primary` is the same store reading from the primary, for readers that must see every committed line (tails).
  */
-export class LogStore {
+export class LogStore extends BlockReader {
   private primaryView: LogStore | undefined
 
-  constructor (
-    private readonly pool: pg.Pool,
-    private readonly partitions: Partitions,
-    private readonly readPool: pg.Pool = pool,
-    /** Shared with the primary view, so every read and write of the process is counted once. */
-    readonly lineCounts: LineCounts = { ingested: { deployment: 0, execution: 0 }, served: { deployment: 0, execution: 0 } }
-  ) {}
+  constructor (pool: pg.Pool, private readonly partitions: Partitions, readPool: pg.Pool = pool, lineCounts?: LineCounts, reads?: ReadsInFlight) {
+    super(pool, readPool, lineCounts, reads)
+  }
 
   /**
    * This store with its reads on the primary. A tail's watermark (nextSeq) and the lines below it must come
@@ -85,7 +81,7 @@ export class LogStore {
    */
   get primary (): LogStore {
     if (this.readPool === this.pool) return this
-    this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts)
+    this.primaryView ??= new LogStore(this.pool, this.partitions, this.pool, this.lineCounts, this.reads)
     return this.primaryView
   }
 
@@ -171,31 +167,11 @@ export class LogStore {
     return rowCount ?? 0
   }
 
-  /**
-   * The next `limit` lines of a range in its order (after range.after when given; only seq < beforeSeq when
-   * given). The route asks for one more line than it sends, to know whether more remain.
-   */
-  async read (range: LogRange, limit: number = range.top, beforeSeq?: bigint): Promise<StoredRow[]> {
-    const rows = await this.onOneConnection(async (client) => await readRange(client, range, limit, beforeSeq, this.readPool))
-    // A page asks for one line more than it sends (to know whether more remain): at most range.top count.
-    this.lineCounts.served[range.run.kind] += Math.min(rows.length, range.top)
-    return rows
-  }
-
   /** Lines of a range with fromSeq <= seq < toSeq in seq order, none earlier than `since` when given. */
-  async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredRow[]> {
-    const rows = await this.onOneConnection(async (client) => await readNewLines(client, range, fromSeq, toSeq, limit, since, this.readPool))
-    this.lineCounts.served[range.run.kind] += rows.length
-    return rows
-  }
-
-  /**
-   * A read takes its blocks in several queries: it holds one connection throughout (so a shutdown that ends
-   * the pool waits for it to give the connection back instead of failing its next query), in one snapshot (so
-   * a merge committed between two of its queries neither hides nor repeats a line).
-   */
-  private async onOneConnection<T> (read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return await inReadSnapshot(this.readPool, read)
+  async newLines (range: LogRange, fromSeq: bigint, toSeq: bigint, limit: number, since?: Instant): Promise<StoredLine[]> {
+    const lines = await this.reads.track(async () => await readNewLines(this.readPool, range, fromSeq, toSeq, limit, since))
+    this.lineCounts.served[range.run.kind] += lines.length
+    return lines
   }
 
   /** The run's next ingestion sequence number: every line with a smaller seq is committed. Undefined: no such run. */

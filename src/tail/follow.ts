@@ -5,8 +5,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import { encodeCursor, type CursorState } from '../read/cursor.js'
 import type { LogRange } from '../model.js'
 import { compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from '../read/format.js'
-import { frame } from '../read/stream.js'
-import type { LogStore, StoredRow } from '../store/log-store.js'
+import { renderFrames } from '../read/render.js'
+import type { LogStore } from '../store/log-store.js'
+import type { StoredLine } from '../store/stored-line.js'
 import type { TailRegistry } from './registry.js'
 import { Tail } from './tail.js'
 
@@ -43,10 +44,9 @@ export async function follow (tails: TailRegistry, store: LogStore, response: Re
     tail.stop()
     out.end()
   }
-  const write = async (rows: StoredRow[], stateAfter: (row: StoredRow) => CursorState): Promise<void> => {
-    if (rows.length === 0 || ended) return
-    let chunk = ''
-    for (const row of rows) chunk += frame(opts.format, row, () => encodeCursor(opts.secret, stateAfter(row)))
+  const write = async (lines: StoredLine[], stateAfter: (line: StoredLine) => CursorState): Promise<void> => {
+    if (lines.length === 0 || ended) return
+    const [chunk] = [...renderFrames(opts.format, lines, (line) => encodeCursor(opts.secret, stateAfter(line)))]
     const more = out.write(chunk)
     flush()
     if (!more) await new Promise((resolve) => { out.once('drain', resolve); out.once('close', resolve) })

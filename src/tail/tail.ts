@@ -5,8 +5,9 @@
 import { isDatabaseUnavailable } from '../errors.js'
 import type { CursorState } from '../read/cursor.js'
 import type { LogRange } from '../model.js'
-import { cursorStateOf, positionOf } from '../read/stream.js'
-import type { LogStore, StoredRow } from '../store/log-store.js'
+import { cursorStateOf } from '../read/stream.js'
+import type { LogStore } from '../store/log-store.js'
+import type { StoredLine } from '../store/stored-line.js'
 import type { LinesCommitted } from '../store/line-notifications.js'
 import { walkRange } from '../store/range-walk.js'
 import type { Instant } from '../time.js'
@@ -17,7 +18,7 @@ const RETRY_MS = 1000
 
 export interface TailOutput {
   /** Writes the rows (each with the cursor state that continues after it); resolves when more may be written. */
-  write: (rows: StoredRow[], stateAfter: (row: StoredRow) => CursorState) => Promise<void>
+  write: (lines: StoredLine[], stateAfter: (line: StoredLine) => CursorState) => Promise<void>
 }
 
 export interface TailStart {
@@ -95,10 +96,10 @@ export class Tail {
         for (;;) {
           const rows = await this.store.newLines(range, this.watermark, to, TAIL_BATCH, since)
           if (this.stopped) return
-          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(positionOf(row).seq) + 1n, following: true }))
+          await this.output.write(rows, (row) => ({ ...state, watermark: BigInt(row.seq) + 1n, following: true }))
           const last = rows[rows.length - 1]
           if (rows.length < TAIL_BATCH || last === undefined) break
-          this.watermark = BigInt(positionOf(last).seq) + 1n
+          this.watermark = BigInt(last.seq) + 1n
         }
         this.watermark = to
       } catch (err) {
@@ -124,7 +125,7 @@ export class Tail {
     if (this.stopped) return
     for await (const rows of walkRange(async (range, limit) => await this.store.read(range, limit, watermark), this.start.range, TAIL_BATCH)) {
       if (this.stopped) return
-      await this.output.write(rows, (row) => ({ ...state, after: positionOf(row), watermark }))
+      await this.output.write(rows, (row) => ({ ...state, after: row.position, watermark }))
       if (this.stopped) return
     }
   }

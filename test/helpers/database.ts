@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import tap from 'tap'
-import { decodePayload } from '../../src/store/block-read.js'
+import { decodePayload } from '../../src/store/block-open.js'
 import { migrate } from '../../src/store/migrate.js'
 import { createOnCluster, dropOnWorkers, onCitus } from './citus.js'
 
