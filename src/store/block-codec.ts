@@ -161,6 +161,39 @@ export function blockParts (payload: Buffer): BlockParts | undefined {
   return { granuleLines, head, granules }
 }
 
+/** Where a version-2 payload's parts lie: [start, end) byte offsets from its start. */
+export interface PayloadLayout {
+  granuleLines: number
+  filters: Array<[number, number]>
+  head: [number, number]
+  frames: Array<[number, number]>
+}
+
+/**
+ * The layout of a version-2 payload, read from its first bytes (the whole payload or a prefix that holds its
+ * table); 'v1' for a version-1 payload, undefined when the prefix ends inside the table.
+ */
+export function payloadLayout (prefix: Buffer): PayloadLayout | 'v1' | undefined {
+  if (prefix.length >= 4 && prefix.readUInt32LE(0) === ZSTD_MAGIC) return 'v1'
+  const r = new Reader(prefix)
+  try {
+    if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
+    const count = r.varint()
+    const granuleLines = r.varint()
+    const headLength = r.varint()
+    const lengths: Array<[number, number]> = []
+    for (let i = 0; i < count; i++) lengths.push([r.varint(), r.varint()])
+    let at = r.pos
+    const filters = lengths.map(([, n]): [number, number] => [at, (at += n)])
+    const head: [number, number] = [at, (at += headLength)]
+    const frames = lengths.map(([n]): [number, number] => [at, (at += n)])
+    return { granuleLines, filters, head, frames }
+  } catch (err) {
+    if ((err as Error).message === 'block payload is truncated') return undefined
+    throw err
+  }
+}
+
 /** Decompresses a granule's frame (block-read.ts passes zstd's, off the event loop). */
 export type Inflate = (frame: Buffer) => Promise<Buffer>
 

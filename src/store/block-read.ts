@@ -10,6 +10,7 @@ import { BLOCK_LINES } from './block-build.js'
 import { blockParts, DecodedBlock } from './block-codec.js'
 import { granuleMayHold, granuleProbe } from './block-filter.js'
 import { compare, instantPosition, storedPosition, tsText, type Position } from './block-position.js'
+import { openSearchPage, SEARCH_PREFIX, type SearchOpened } from './block-search.js'
 import { BLOCK_PAYLOAD, blockPage, type BlockQuery, type BlockRow } from './block-statements.js'
 
 export type Db = pg.Pool | pg.PoolClient
@@ -65,16 +66,27 @@ const recentOf = (db: Db): RecentBlocks => {
 }
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
-interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, identity: [string, number, string, string, string, number] }
+interface SourceRow {
+  edge: Position
+  minSeq: number
+  payload: Buffer | null
+  key: string
+  identity: [string, number, string, string, string, number]
+  /** A search page's block, opened with its page (block-search.ts). */
+  search?: Promise<SearchOpened>
+}
+
+/** What a search looks for: the value's bytes and its granule probe. */
+interface Search { needle: Buffer, probe: number[] }
 
 /** The run's candidate blocks in merge order, a page of rows at a time. */
 class BlockSource {
-  private page: Array<BlockRow | undefined> = []
+  private page: Array<SourceRow | undefined> = []
   private at = 0
   private done = false
   private after: [string, number, string] | undefined
 
-  constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number) {}
+  constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number, private readonly search?: Search) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
@@ -86,11 +98,21 @@ class BlockSource {
       const last = rows[rows.length - 1]
       if (last === undefined) return undefined
       this.after = [last[0], last[1], last[2]]
-      this.page = rows
+      this.page = rows.map((r) => this.sourceRow(r))
       this.at = 0
+      if (this.search !== undefined && this.q.searchPrefix !== undefined) this.openSearch(this.page as SourceRow[], this.search)
     }
-    const row = this.page[this.at] as BlockRow
+    const row = this.page[this.at] as SourceRow
     this.page[this.at++] = undefined
+    return row
+  }
+
+  private openSearch (page: SourceRow[], search: Search): void {
+    const opened = openSearchPage(this.db, this.q.run, page.map((r) => ({ prefix: r.payload as Buffer, minSeq: r.minSeq, identity: r.identity })), search.needle, search.probe)
+    page.forEach((r, i) => { r.search = opened[i] })
+  }
+
+  private sourceRow (row: BlockRow): SourceRow {
     // A block is named by its run and its first line (each line is in one block only), and told from a
     // block that replaced it under that name (a merge) by its seq span and line count.
     const { group, kind, id } = this.q.run
@@ -225,7 +247,7 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(cacheOwner)
-  const source = new BlockSource(db, q, pageSize)
+  const source = new BlockSource(db, q, pageSize, needle === undefined ? undefined : { needle, probe })
   const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
@@ -236,13 +258,28 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     const top = heap.top
     if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
       const row = next
-      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row)
-      if (block === undefined) throw new BlockGone()
-      recentBlocks.set(row.key, block)
+      let block = recentBlocks.get(row.key)
+      let hits: Uint8Array | undefined
+      if (block === undefined && row.search !== undefined) {
+        const opened = await row.search
+        if (opened === 'gone') throw new BlockGone()
+        if (opened === undefined) { next = await source.next(); continue } // no granule may hold the value
+        block = opened.block
+        hits = opened.hits
+        // A block opened whole is kept; one opened in part (the granules of a search) is not.
+        if (opened.whole) recentBlocks.set(row.key, block)
+      } else {
+        block ??= await openBlock(db, q.run, row)
+        if (block === undefined) throw new BlockGone()
+        recentBlocks.set(row.key, block)
+      }
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
       if (c.i >= 0 && c.i < block.n && inBounds(c)) {
-        if (needle !== undefined) c.hits = await block.matching(needle, inflate, mayHold)
-        heap.push(c)
+        if (needle !== undefined) {
+          c.hits = hits ?? await block.matching(needle, inflate, mayHold)
+          c.i = nextHit(c.hits, c.i, asc)
+        }
+        if (c.i >= 0 && c.i < block.n && inBounds(c)) heap.push(c)
       }
       next = await source.next()
       continue
@@ -258,9 +295,18 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
       if (!take(block, i)) return
     }
     top.i += dir
+    if (top.hits !== undefined) top.i = nextHit(top.hits, top.i, asc)
     if (top.i >= 0 && top.i < block.n && inBounds(top)) heap.sift()
     else heap.pop()
   }
+}
+
+/** A search's cursor passes the lines that do not hold its value at once: the next hit from i on in its order (-1 or n when none). */
+function nextHit (hits: Uint8Array, i: number, asc: boolean): number {
+  if (i < 0 || i >= hits.length) return i
+  if (!asc) return hits.lastIndexOf(1, i)
+  const j = hits.indexOf(1, i)
+  return j === -1 ? hits.length : j
 }
 
 /** asc: the first line at or after `bound`; desc: the last line before `bound` (binary search; -1 when none). */
@@ -290,7 +336,8 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   // so they fetch a payload only when they open its block.
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
-  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  const search = f.contains === undefined ? {} : { searchPrefix: SEARCH_PREFIX }
+  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...search, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   for (let attempt = 1; ; attempt++) {
     try {
       await mergeBlocks(db, q, 2 + Math.floor(limit / BLOCK_LINES), (block, i) => { rows.push(storedRow(block, i)); return rows.length < limit }, cacheOwner)

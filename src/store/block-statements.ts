@@ -37,6 +37,11 @@ export interface BlockQuery {
    * it): a read that stops after `limit` lines then never moves the payloads of blocks it does not open.
    */
   withoutPayloads?: boolean
+  /**
+   * A search: the page carries only the payloads' first `searchPrefix` bytes (the table, granule filters and
+   * most often the head: block-search.ts), and BLOCK_PIECES fetches the parts a search needs beyond them.
+   */
+  searchPrefix?: number
 }
 
 /**
@@ -45,6 +50,18 @@ export interface BlockQuery {
  */
 export const BLOCK_PAYLOAD = `SELECT payload FROM log_blocks WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3
   AND first_ts = $4 AND first_ns = $5 AND first_seq = $6 AND min_seq = $7 AND last_seq = $8 AND line_count = $9`
+
+/**
+ * Byte ranges of blocks' payloads (1-based start, length): a row per range, `i` its place in the arrays. A
+ * block is named by its first line and told from one that replaced it (a merge) by min_seq, last seq and
+ * line count, as BLOCK_PAYLOAD does; a range of a block deleted since gives no row. `substring` of a
+ * STORAGE EXTERNAL value reads only the TOAST chunks that hold the range.
+ */
+export const BLOCK_PIECES = `SELECT k.i::int, substring(b.payload from k.s for k.n) FROM unnest($4::timestamptz[], $5::smallint[], $6::bigint[],
+  $7::bigint[], $8::bigint[], $9::int[], $10::int[], $11::int[]) WITH ORDINALITY AS k(ts, ns, seq, min_seq, last_seq, count, s, n, i)
+  JOIN log_blocks b ON b.first_ts = k.ts AND b.first_ns = k.ns AND b.first_seq = k.seq AND b.min_seq = k.min_seq
+    AND b.last_seq = k.last_seq AND b.line_count = k.count
+  WHERE b.resource_group = $1 AND b.run_kind = $2 AND b.run_id = $3`
 
 // 10000-01-01: past every instant stored (year 9999 is the last).
 const PAST_LAST_DAY = 2_932_897
@@ -77,7 +94,8 @@ export function blockPage (q: BlockQuery): Statement {
   const contains = q.filters?.contains
   const probe = contains === undefined ? [] : filterProbe(contains)
   if (probe.length > 0) {
-    where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE get_bit(filter, h % (length(filter) * 8)) = 0)`
+    // A block without a filter (an empty one: small blocks, block-filter.ts) may hold anything.
+    where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE CASE WHEN length(filter) = 0 THEN false ELSE get_bit(filter, h % (length(filter) * 8)) = 0 END)`
     name += '-x'
   }
   const edge = asc ? 'first' : 'last'
@@ -86,10 +104,11 @@ export function blockPage (q: BlockQuery): Statement {
     name += '-page'
   }
   const dir = asc ? '' : ' DESC'
-  if (q.withoutPayloads === true) name += '-keys'
+  let payload = 'payload'
+  if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${payload}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(q.limit)}`,
     values
   }
