@@ -5,13 +5,13 @@
 import { compress } from '@mongodb-js/zstd'
 import type pg from 'pg'
 import t from 'tap'
-import { BlockRows, blockSpan, buildBlocks, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
+import { buildBlocks, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
 import { encodeColumns, payloadLayout, type BlockLine } from '../src/store/block-codec.js'
 import { buildFilter, filterMayHold, filterProbe, FILTER_MIN_LINES, granuleProbe } from '../src/store/block-filter.js'
 import { readRange } from '../src/store/block-read.js'
 import { openSearchPage, type SearchRow } from '../src/store/block-search.js'
-import { INSERT_BLOCKS } from '../src/store/block-statements.js'
 import { createPool } from '../src/store/pool.js'
+import { storeRun } from './helpers/blocks.js'
 import { createTestDatabase } from './helpers/database.js'
 
 const DAY = 20_619 // 2026-06-15
@@ -98,12 +98,7 @@ t.test('blocks under FILTER_MIN_LINES lines have no block filter, and a search i
   const blocks = [...await buildBlocks(big), ...await buildBlocks(small)]
   t.same(blocks.map((b) => b.filter.length > 0), [true, false])
   const run = { group: 'g', kind: 'deployment' as const, id: 'small' }
-  const rows = new BlockRows()
-  for (const b of blocks) rows.add(run, 0, b)
-  await pool.query("SELECT log_blocks_ensure_partition('2026-06-15')")
-  await pool.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
-    VALUES ('g', 'deployment', 'small', '2026-06-15 10:00:00+00', 0, '2026-06-15 11:00:00+00', 0, 1010, 1010, $1::interval)`, [blockSpan(blocks)])
-  await pool.query(INSERT_BLOCKS, rows.columns)
+  await storeRun(pool, run, blocks)
   const start = BigInt(DAY) * DAY_NS
   const range = { run, start, end: start + DAY_NS, top: 100, order: 'asc' as const }
   for (const [value, seqs] of [['wombat', ['1004']], ['says hello', []], ['line 1009 says', ['1009']], ['line 99 ', ['99']]] as Array<[string, string[]]>) {
@@ -113,4 +108,23 @@ t.test('blocks under FILTER_MIN_LINES lines have no block filter, and a search i
   }
   const desc = await readRange(pool, { ...range, order: 'desc', filters: { contains: 'wombat' } }, 100)
   t.same(desc.map((r) => r[6]), ['1004'], 'desc too')
+})
+
+t.test('a block a search opened in part is kept for searches it can serve, and opened whole for other reads', async (t) => {
+  const G = GRANULE_LINES
+  const messages = Array.from({ length: 2 * G }, (_, i) => (i === 5 ? 'a koala sleeps' : i === G + 5 ? 'a wombat digs' : `line ${i} of the run`))
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const run = { group: 'g', kind: 'deployment' as const, id: 'cached' }
+  await storeRun(pool, run, await buildBlocks(messages.map((m, i) => line(i, m))))
+  const start = BigInt(DAY) * DAY_NS
+  const range = { run, start, end: start + DAY_NS, top: 5000, order: 'asc' as const }
+  const seqs = async (contains?: string): Promise<string[]> =>
+    (await readRange(pool, { ...range, ...(contains === undefined ? {} : { filters: { contains } }) }, 5000)).map((r) => r[6])
+  // The pool's cache now holds the block with granule 1 only.
+  t.same(await seqs('wombat'), [String(G + 5)])
+  t.same(await seqs('wombat'), [String(G + 5)], 'again, from the cache')
+  t.same(await seqs('koala'), ['5'], 'a value of the granule it lacks')
+  t.same((await readRange(pool, range, 5000)).map((r) => r[5]), messages, 'a plain read of every line')
 })

@@ -32,6 +32,9 @@ class RecentBlocks {
   private bytes = 0
   constructor (private readonly maxBytes: number) {}
 
+  /** The block without marking it used. */
+  peek (key: string): DecodedBlock | undefined { return this.blocks.get(key) }
+
   get (key: string): DecodedBlock | undefined {
     const block = this.blocks.get(key)
     if (block !== undefined) { this.blocks.delete(key); this.blocks.set(key, block) }
@@ -40,7 +43,8 @@ class RecentBlocks {
 
   set (key: string, block: DecodedBlock): DecodedBlock {
     const known = this.blocks.get(key)
-    if (known !== undefined) return known
+    if (known !== undefined && (known.whole || !block.whole)) return known
+    if (known !== undefined) { this.blocks.delete(key); this.bytes -= known.size }
     this.blocks.set(key, block)
     this.bytes += block.size
     for (const [oldest, b] of this.blocks) {
@@ -72,7 +76,8 @@ interface SourceRow {
   payload: Buffer | null
   key: string
   identity: [string, number, string, string, string, number]
-  /** A search page's block, opened with its page (block-search.ts). */
+  /** A search page's block: its payload's first bytes (payload is then null), and the block opened with its page (block-search.ts). */
+  prefix?: Buffer
   search?: Promise<SearchOpened>
 }
 
@@ -86,7 +91,8 @@ class BlockSource {
   private done = false
   private after: [string, number, string] | undefined
 
-  constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number, private readonly search?: Search) {}
+  constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number, private readonly search?: Search,
+    private readonly cached: (key: string) => boolean = () => false) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
@@ -107,9 +113,11 @@ class BlockSource {
     return row
   }
 
+  /** Opens the page's blocks for the search, but those a cached block serves. */
   private openSearch (page: SourceRow[], search: Search): void {
-    const opened = openSearchPage(this.db, this.q.run, page.map((r) => ({ prefix: r.payload as Buffer, minSeq: r.minSeq, identity: r.identity })), search.needle, search.probe)
-    page.forEach((r, i) => { r.search = opened[i] })
+    const rows = page.filter((r) => !this.cached(r.key))
+    const opened = openSearchPage(this.db, this.q.run, rows.map((r) => ({ prefix: r.prefix as Buffer, minSeq: r.minSeq, identity: r.identity })), search.needle, search.probe)
+    rows.forEach((r, i) => { r.search = opened[i] })
   }
 
   private sourceRow (row: BlockRow): SourceRow {
@@ -120,7 +128,7 @@ class BlockSource {
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
-      payload: row[4],
+      ...(this.q.searchPrefix === undefined ? { payload: row[4] } : { payload: null, prefix: row[4] as Buffer }),
       key: `${group}\u0000${kind}\u0000${id}\u0000${identity.join('\u0000')}`,
       identity
     }
@@ -247,7 +255,7 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(cacheOwner)
-  const source = new BlockSource(db, q, pageSize, needle === undefined ? undefined : { needle, probe })
+  const source = new BlockSource(db, q, pageSize, needle === undefined ? undefined : { needle, probe }, (key) => recentBlocks.peek(key)?.searchable(mayHold) === true)
   const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
@@ -260,15 +268,17 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
       const row = next
       let block = recentBlocks.get(row.key)
       let hits: Uint8Array | undefined
-      if (block === undefined && row.search !== undefined) {
+      if (row.search !== undefined && (block === undefined || !block.searchable(mayHold))) {
         const opened = await row.search
         if (opened === 'gone') throw new BlockGone()
         if (opened === undefined) { next = await source.next(); continue } // no granule may hold the value
-        block = opened.block
-        hits = opened.hits
-        // A block opened whole is kept; one opened in part (the granules of a search) is not.
-        if (opened.whole) recentBlocks.set(row.key, block)
+        // The cache keeps a whole block, or the first block opened in part for a search.
+        const kept = recentBlocks.set(row.key, opened.block)
+        block = kept.searchable(mayHold) ? kept : opened.block
+        hits = block === opened.block ? opened.hits : undefined
       } else {
+        // A block a search opened in part serves only searches that need none of its other granules.
+        if (block !== undefined && !(block.whole || (needle !== undefined && block.searchable(mayHold)))) block = undefined
         block ??= await openBlock(db, q.run, row)
         if (block === undefined) throw new BlockGone()
         recentBlocks.set(row.key, block)
