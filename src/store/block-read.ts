@@ -79,6 +79,8 @@ interface SourceRow {
   /** A search page's block: its payload's first bytes (payload is then null), and the block opened with its page (block-search.ts). */
   prefix?: Buffer
   search?: Promise<SearchOpened>
+  /** A search page's block the cache held when the page came (held here: a long search evicts it before the merge reaches it). */
+  cached?: DecodedBlock
 }
 
 /** What a search looks for: the value's bytes and its granule probe. */
@@ -92,7 +94,7 @@ class BlockSource {
   private after: [string, number, string] | undefined
 
   constructor (private readonly db: Db, private readonly q: Omit<BlockQuery, 'after' | 'limit'>, private pageSize: number, private readonly search?: Search,
-    private readonly cached: (key: string) => boolean = () => false) {}
+    private readonly cachedFor: (key: string) => DecodedBlock | undefined = () => undefined) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
@@ -115,7 +117,11 @@ class BlockSource {
 
   /** Opens the page's blocks for the search, but those a cached block serves. */
   private openSearch (page: SourceRow[], search: Search): void {
-    const rows = page.filter((r) => !this.cached(r.key))
+    const rows = page.filter((r) => {
+      const cached = this.cachedFor(r.key)
+      if (cached !== undefined) r.cached = cached
+      return cached === undefined
+    })
     const opened = openSearchPage(this.db, this.q.run, rows.map((r) => ({ prefix: r.prefix as Buffer, minSeq: r.minSeq, identity: r.identity })), search.needle, search.probe)
     rows.forEach((r, i) => { r.search = opened[i] })
   }
@@ -255,7 +261,10 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(cacheOwner)
-  const source = new BlockSource(db, q, pageSize, needle === undefined ? undefined : { needle, probe }, (key) => recentBlocks.peek(key)?.searchable(mayHold) === true)
+  const source = new BlockSource(db, q, pageSize, needle === undefined ? undefined : { needle, probe }, (key) => {
+    const block = recentBlocks.peek(key)
+    return block?.searchable(mayHold) === true ? block : undefined
+  })
   const heap = new Heap<Cursor>((a, b) => dir * compare(linePosition(a), linePosition(b)) < 0)
   const inBounds = (c: Cursor): boolean => {
     const p = linePosition(c)
@@ -266,7 +275,7 @@ export async function mergeBlocks (db: Db, q: Omit<BlockQuery, 'after' | 'limit'
     const top = heap.top
     if (next !== undefined && (top === undefined || dir * compare(next.edge, linePosition(top)) <= 0)) {
       const row = next
-      let block = recentBlocks.get(row.key)
+      let block = row.cached ?? recentBlocks.get(row.key)
       let hits: Uint8Array | undefined
       if (row.search !== undefined && (block === undefined || !block.searchable(mayHold))) {
         const opened = await row.search
