@@ -190,20 +190,48 @@ export function encodeBlockPayload (parts: BlockParts): Buffer {
 
 /** The parts of a version-2 payload (subarrays of it); undefined for a version-1 payload, one zstd frame. */
 export function blockParts (payload: Buffer): BlockParts | undefined {
-  if (payload.length >= 4 && payload.readUInt32LE(0) === ZSTD_MAGIC) return undefined
-  const r = new Reader(payload)
-  if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
-  const count = r.varint()
-  const granuleLines = r.varint()
-  const headLength = r.varint()
-  const lengths: Array<[number, number]> = []
-  for (let i = 0; i < count; i++) lengths.push([r.varint(), r.varint()])
-  let at = r.pos
-  const filters = lengths.map(([, filterLength]) => payload.subarray(at, (at += filterLength)))
-  const head = payload.subarray(at, (at += headLength))
-  const granules = lengths.map(([frameLength], g) => ({ filter: filters[g] as Buffer, frame: payload.subarray(at, (at += frameLength)) }))
-  if (at > payload.length) throw new Error('block payload is truncated')
-  return { granuleLines, head, granules }
+  const layout = payloadLayout(payload)
+  if (layout === 'v1') return undefined
+  const end = layout?.frames[layout.frames.length - 1]?.[1] ?? layout?.head[1] ?? Infinity
+  if (layout === undefined || end > payload.length) throw new Error('block payload is truncated')
+  return {
+    granuleLines: layout.granuleLines,
+    head: payload.subarray(...layout.head),
+    granules: layout.frames.map((f, g) => ({ filter: payload.subarray(...(layout.filters[g] as [number, number])), frame: payload.subarray(...f) }))
+  }
+}
+
+/** Where a version-2 payload's parts lie: [start, end) byte offsets from its start. */
+export interface PayloadLayout {
+  granuleLines: number
+  filters: Array<[number, number]>
+  head: [number, number]
+  frames: Array<[number, number]>
+}
+
+/**
+ * The layout of a version-2 payload, read from its first bytes (the whole payload or a prefix that holds its
+ * table); 'v1' for a version-1 payload, undefined when the prefix ends inside the table.
+ */
+export function payloadLayout (prefix: Buffer): PayloadLayout | 'v1' | undefined {
+  if (prefix.length >= 4 && prefix.readUInt32LE(0) === ZSTD_MAGIC) return 'v1'
+  const r = new Reader(prefix)
+  try {
+    if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
+    const count = r.varint()
+    const granuleLines = r.varint()
+    const headLength = r.varint()
+    const lengths: Array<[number, number]> = []
+    for (let i = 0; i < count; i++) lengths.push([r.varint(), r.varint()])
+    let at = r.pos
+    const filters = lengths.map(([, n]): [number, number] => [at, (at += n)])
+    const head: [number, number] = [at, (at += headLength)]
+    const frames = lengths.map(([n]): [number, number] => [at, (at += n)])
+    return { granuleLines, filters, head, frames }
+  } catch (err) {
+    if ((err as Error).message === 'block payload is truncated') return undefined
+    throw err
+  }
 }
 
 /** Decompresses a granule's frame (block-read.ts passes zstd's, off the event loop). */
@@ -274,6 +302,27 @@ export class DecodedBlock {
   granuleOf (i: number): number { return Math.floor(i / this.granuleLines) }
 
   loaded (g: number): boolean { return this.granuleBytes[g] !== undefined }
+
+  /**
+   * Whether granule g is loaded or can be: a block a search opened in part (block-search.ts) was given only
+   * the frames of the granules it searched (the others empty; a zstd frame never is).
+   */
+  canLoad (g: number): boolean { return this.granuleBytes[g] !== undefined || (this.parts?.granules[g]?.frame.length ?? 0) > 0 }
+
+  /** Every granule can be loaded: a block any read may take from a cache. */
+  get whole (): boolean {
+    for (let g = 0; g < this.granuleBytes.length; g++) if (!this.canLoad(g)) return false
+    return true
+  }
+
+  /** The granules `mayHold` lets through can all be loaded: a block a search may take from a cache. */
+  searchable (mayHold: (filter: Buffer) => boolean): boolean {
+    for (let g = 0; g < this.granuleBytes.length; g++) {
+      const filter = this.parts?.granules[g]?.filter
+      if (!this.canLoad(g) && (filter === undefined || mayHold(filter))) return false
+    }
+    return true
+  }
 
   /** Decompresses granule g's messages (once, however many readers ask). */
   async load (g: number, inflate: Inflate): Promise<void> {

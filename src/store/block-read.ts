@@ -10,6 +10,7 @@ import type { DecodedBlock } from './block-codec.js'
 import { filterProbe, granuleMayHold, granuleProbe } from './block-filter.js'
 import { inflate, openBlock, type BlockIdentity } from './block-open.js'
 import { compare, rangeBounds, sqlPosition, storedPosition, tsText, type Position } from './block-position.js'
+import { openSearchPage, SEARCH_PREFIX, type SearchOpened } from './block-search.js'
 import { Heap } from './heap.js'
 import { compareAt, compareCursors, labelMatches, startOf, type Cursor } from './merge-cursor.js'
 import { ReadsInFlight } from './reads-in-flight.js'
@@ -60,6 +61,11 @@ export interface BlockQuery {
    * read that stops after `limit` lines then never moves the payloads of blocks it does not open.
    */
   withoutPayloads?: boolean
+  /**
+   * A search: the pages carry only the payloads' first `searchPrefix` bytes (the table, granule filters and
+   * most often the head: block-search.ts), and BLOCK_PIECES fetches the parts a search needs beyond them.
+   */
+  searchPrefix?: number
 }
 
 /**
@@ -99,7 +105,8 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
   const contains = q.filters?.contains
   const probe = contains === undefined ? [] : filterProbe(contains)
   if (probe.length > 0) {
-    where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE get_bit(filter, h % (length(filter) * 8)) = 0)`
+    // A block without a filter (an empty one: small blocks, block-filter.ts) may hold anything.
+    where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE CASE WHEN length(filter) = 0 THEN false ELSE get_bit(filter, h % (length(filter) * 8)) = 0 END)`
     name += '-x'
   }
   const edge = asc ? 'first' : 'last'
@@ -108,10 +115,11 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
     name += '-page'
   }
   const dir = asc ? '' : ' DESC'
-  if (q.withoutPayloads === true) name += '-keys'
+  let payload = 'payload'
+  if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${q.withoutPayloads === true ? 'NULL::bytea' : 'payload'}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${payload}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
       ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(limit)}`,
     values
   }
@@ -123,17 +131,32 @@ const MAX_PAGE = 32
 class NeedsSnapshot extends Error {}
 
 /** A block row from the source: its edge in merge order (from the row, no payload decoded). */
-interface SourceRow { edge: Position, minSeq: number, payload: Buffer | null, key: string, identity: BlockIdentity }
+interface SourceRow {
+  edge: Position
+  minSeq: number
+  payload: Buffer | null
+  key: string
+  identity: BlockIdentity
+  /** A search page's block: its payload's first bytes (payload is then null), and the block opened with its page (block-search.ts). */
+  prefix?: Buffer
+  search?: Promise<SearchOpened>
+  /** A search page's block the cache held when the page came (held here: a long search evicts it before the merge reaches it). */
+  cached?: DecodedBlock
+}
+
+/** What a search looks for: the value's bytes and its granule probe. */
+interface Search { needle: Buffer, probe: number[] }
 
 /** The run's candidate blocks in merge order, a page of rows at a time; `onePage`: a second page throws NeedsSnapshot. */
 class BlockSource {
-  private page: Array<BlockRow | undefined> = []
+  private page: Array<SourceRow | undefined> = []
   private at = 0
   private pages = 0
   private done = false
   private after: [string, number, string] | undefined
 
-  constructor (private readonly db: Db, private readonly q: BlockQuery, private pageSize: number, private readonly onePage: boolean) {}
+  constructor (private readonly db: Db, private readonly q: BlockQuery, private pageSize: number, private readonly onePage: boolean,
+    private readonly search?: Search, private readonly cachedFor: (key: string) => DecodedBlock | undefined = () => undefined) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
@@ -146,11 +169,27 @@ class BlockSource {
       const last = rows[rows.length - 1]
       if (last === undefined) return undefined
       this.after = [last[0], last[1], last[2]]
-      this.page = rows
+      this.page = rows.map((r) => this.sourceRow(r))
       this.at = 0
+      if (this.search !== undefined && this.q.searchPrefix !== undefined) this.openSearch(this.page as SourceRow[], this.search)
     }
-    const row = this.page[this.at] as BlockRow
+    const row = this.page[this.at] as SourceRow
     this.page[this.at++] = undefined
+    return row
+  }
+
+  /** Opens the page's blocks for the search, but those a cached block serves. */
+  private openSearch (page: SourceRow[], search: Search): void {
+    const rows = page.filter((r) => {
+      const cached = this.cachedFor(r.key)
+      if (cached !== undefined) r.cached = cached
+      return cached === undefined
+    })
+    const opened = openSearchPage(this.db, this.q.run, rows.map((r) => ({ prefix: r.prefix as Buffer, minSeq: r.minSeq, identity: r.identity })), search.needle, search.probe)
+    rows.forEach((r, i) => { r.search = opened[i] })
+  }
+
+  private sourceRow (row: BlockRow): SourceRow {
     // A block is named by its run and its first line (each line is in one block only), and told from a
     // block that replaced it under that name (a merge) by its seq span and line count.
     const { group, kind, id } = this.q.run
@@ -158,7 +197,7 @@ class BlockSource {
     return {
       edge: storedPosition({ ts: row[0], nanos: row[1], seq: row[2] }),
       minSeq: Number(row[3]),
-      payload: row[4],
+      ...(this.q.searchPrefix === undefined ? { payload: row[4] } : { payload: null, prefix: row[4] as Buffer }),
       key: `${group}\u0000${kind}\u0000${id}\u0000${identity.join('\u0000')}`,
       identity
     }
@@ -190,7 +229,10 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   const recentBlocks = recentOf(options.cacheOwner)
-  const source = new BlockSource(db, q, options.pageSize, options.onePage === true)
+  const source = new BlockSource(db, q, options.pageSize, options.onePage === true, needle === undefined ? undefined : { needle, probe }, (key) => {
+    const block = recentBlocks.peek(key)
+    return block?.searchable(mayHold) === true ? block : undefined
+  })
   const heap = new Heap<Cursor>((a, b) => dir * compareCursors(a, b) < 0)
   const inBounds = (c: Cursor): boolean => (asc ? compareAt(c, q.upper) < 0 : compareAt(c, q.lower) >= 0)
   let next = await source.next()
@@ -198,13 +240,30 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
     const top = heap.top
     if (next !== undefined && (top === undefined || dir * compareAt(top, next.edge) >= 0)) {
       const row = next
-      const block = recentBlocks.get(row.key) ?? await openBlock(db, q.run, row.identity, row.minSeq, row.payload)
-      if (block === undefined) throw new BlockGone()
-      recentBlocks.set(row.key, block)
+      let block = row.cached ?? recentBlocks.get(row.key)
+      let hits: Uint8Array | undefined
+      if (row.search !== undefined && (block === undefined || !block.searchable(mayHold))) {
+        const opened = await row.search
+        if (opened === 'gone') throw new BlockGone()
+        if (opened === undefined) { next = await source.next(); continue } // no granule may hold the value
+        // The cache keeps a whole block, or the first block opened in part for a search.
+        const kept = recentBlocks.set(row.key, opened.block)
+        block = kept.searchable(mayHold) ? kept : opened.block
+        hits = block === opened.block ? opened.hits : undefined
+      } else {
+        // A block a search opened in part serves only searches that need none of its other granules.
+        if (block !== undefined && !(block.whole || (needle !== undefined && block.searchable(mayHold)))) block = undefined
+        block ??= await openBlock(db, q.run, row.identity, row.minSeq, row.payload)
+        if (block === undefined) throw new BlockGone()
+        recentBlocks.set(row.key, block)
+      }
       const c: Cursor = { block, i: startOf(block, asc, asc ? q.lower : q.upper), labelOk: labelMatches(block, filters), hits: undefined }
       if (c.i >= 0 && c.i < block.n && inBounds(c)) {
-        if (needle !== undefined) c.hits = await block.matching(needle, inflate, mayHold)
-        heap.push(c)
+        if (needle !== undefined) {
+          c.hits = hits ?? await block.matching(needle, inflate, mayHold)
+          c.i = nextHit(c.hits, c.i, asc)
+        }
+        if (c.i >= 0 && c.i < block.n && inBounds(c)) heap.push(c)
       }
       next = await source.next()
       continue
@@ -220,9 +279,18 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
       if (!take(block, i)) return
     }
     top.i += dir
+    if (top.hits !== undefined) top.i = nextHit(top.hits, top.i, asc)
     if (top.i >= 0 && top.i < block.n && inBounds(top)) heap.sift()
     else heap.pop()
   }
+}
+
+/** A search's cursor passes the lines that do not hold its value at once: the next hit from i on in its order (-1 or n when none). */
+function nextHit (hits: Uint8Array, i: number, asc: boolean): number {
+  if (i < 0 || i >= hits.length) return i
+  if (!asc) return hits.lastIndexOf(1, i)
+  const j = hits.indexOf(1, i)
+  return j === -1 ? hits.length : j
 }
 
 /**
@@ -263,7 +331,8 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   // so they fetch a payload only when they open its block.
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
-  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  const search = f.contains === undefined ? {} : { searchPrefix: SEARCH_PREFIX }
+  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...search, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   // The first page, outside a snapshot, has room for blocks of 64 lines or more: small blocks (a run's few
   // lines a day, unmerged batches) then need no second page, which would read the first one again.
   await consistentMerge(db, q, 2 + Math.floor(limit / BLOCK_LINES), async (merge) => {

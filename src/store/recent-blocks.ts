@@ -11,6 +11,9 @@ export class RecentBlocks {
   private bytes = 0
   constructor (private readonly maxBytes: number) {}
 
+  /** The block without marking it used. */
+  peek (key: string): DecodedBlock | undefined { return this.blocks.get(key) }
+
   get (key: string): DecodedBlock | undefined {
     const block = this.blocks.get(key)
     if (block !== undefined) { this.blocks.delete(key); this.blocks.set(key, block) }
@@ -19,8 +22,10 @@ export class RecentBlocks {
 
   set (key: string, block: DecodedBlock): DecodedBlock {
     const known = this.blocks.get(key)
-    if (known !== undefined) return known
+    // A whole block replaces one a search opened in part.
+    if (known !== undefined && (known.whole || !block.whole)) return known
     if (this.maxBytes === 0) return block
+    if (known !== undefined) { this.blocks.delete(key); this.bytes -= known.size }
     this.blocks.set(key, block)
     this.bytes += block.size
     for (const [oldest, b] of this.blocks) {
