@@ -10,23 +10,17 @@
 //   per granule: varint frame length, varint filter length;
 //   the granules' filters, the head frame (zstd: every column but the message bytes), then the granules'
 //   frames (zstd: a granule's message bytes concatenated). The table and filters come first so that a
-//   reader could take them alone (substring of the payload) before choosing which frames to fetch.
+//   search takes them alone (a substring of the payload: block-search.ts) before choosing which frames to fetch.
 // A version-1 payload starts with zstd's magic number, a version-2 payload with the byte 2.
+import type { LogLine } from '../model.js'
+
 const VERSION = 1
 const BLOCK_VERSION = 2
 const ZSTD_MAGIC = 0xfd2fb528
 export const DAY_NS = 86_400_000_000_000
 
-/** A line as a block holds it: its UTC day (days since 1970), nanoseconds within the day, seq. */
-export interface BlockLine {
-  day: number
-  t: number
-  seq: number
-  pod: string
-  container: string
-  stream: string
-  msg: string
-}
+/** A line as a block holds it: the model's checked line (UTC day, nanoseconds within it, seq). */
+export type BlockLine = LogLine
 
 class Writer {
   buf = Buffer.allocUnsafe(1 << 16)
