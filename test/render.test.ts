@@ -39,6 +39,12 @@ for (const [name, day, labels] of cases) {
     t.same(JSON.parse(body.toString('utf8')).data.result.map((r: { msg: string }) => r.msg), lines.map((l) => l.msg), 'which parses back to the messages')
     t.equal(renderLogsBody(lines.slice(0, 2), 'c.u.r').toString('utf8'), `{"data":{"result":[${lines.slice(0, 2).map(item).join(',')}],"nextCursor":"c.u.r"}}`, 'with a cursor')
     t.equal(renderLogsBody([]).toString('utf8'), '{"data":{"result":[]}}', 'no lines')
+    const room = Buffer.alloc(1 << 16, 0x41)
+    const asked: number[] = []
+    const inRoom = renderLogsBody(lines, 'c.u.r', (bytes) => { asked.push(bytes); return room })
+    t.equal(inRoom.buffer, room.buffer, 'written in the room given')
+    t.ok(asked.length === 1 && (asked[0] as number) >= inRoom.length, 'which was asked for at least the body\'s bytes')
+    t.equal(inRoom.toString('utf8'), `{"data":{"result":[${lines.map(item).join(',')}],"nextCursor":"c.u.r"}}`, 'the same page, over old bytes')
     const joined = (format: 'ndjson' | 'text' | 'sse', chunk?: number): string =>
       Buffer.concat([...renderFrames(format, lines, (l) => `id-${l.seq}`, chunk)]).toString('utf8')
     t.equal(joined('ndjson'), lines.map((l) => item(l) + '\n').join(''), 'NDJSON')

@@ -3,7 +3,7 @@
 // twice and a restart picks up what was pending; a failure is retried with doubling backoff up to
 // NOTIFY_MAX_ATTEMPTS, then recorded FAILED. The export itself is never affected.
 import type { FastifyBaseLogger } from 'fastify'
-import nodemailer from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Config } from '../config.js'
 import type { ExportJobs } from '../store/export-jobs.js'
 import type { ClaimedNotification, ExportNotifications } from '../store/export-notifications.js'
@@ -29,7 +29,8 @@ const backoffSeconds = (retrySeconds: number, attempts: number): number =>
   Math.min(MAX_BACKOFF_SECONDS, retrySeconds * 2 ** Math.max(0, attempts - 1))
 
 export class ExportNotifier {
-  private readonly mailer
+  // nodemailer is loaded only by a service with SMTP_URL (it is several MiB of an idle process's memory).
+  private readonly mailer: Promise<Transporter> | undefined
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -39,7 +40,7 @@ export class ExportNotifier {
     const url = deps.config.smtpUrl
     this.mailer = url === undefined
       ? undefined
-      : nodemailer.createTransport({ url, connectionTimeout: SEND_TIMEOUT_MS, greetingTimeout: SEND_TIMEOUT_MS, socketTimeout: SEND_TIMEOUT_MS })
+      : import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({ url, connectionTimeout: SEND_TIMEOUT_MS, greetingTimeout: SEND_TIMEOUT_MS, socketTimeout: SEND_TIMEOUT_MS }))
   }
 
   start (): void {
@@ -64,7 +65,7 @@ export class ExportNotifier {
     this.stopping = true
     clearInterval(this.timer)
     await this.running
-    this.mailer?.close()
+    ;(await this.mailer)?.close()
   }
 
   /** Delivers what is due until nothing is; resolves with how many were tried. */
@@ -104,8 +105,9 @@ export class ExportNotifier {
   }
 
   private async sendEmail (to: string, message: ReturnType<typeof exportMessage>): Promise<void> {
-    if (this.mailer === undefined) throw new Permanent('email is not set up on this service (SMTP_URL)')
-    await this.mailer.sendMail({ from: this.deps.config.smtpFrom, to, subject: message.subject, text: message.text, html: message.html })
+    const mailer = await this.mailer
+    if (mailer === undefined) throw new Permanent('email is not set up on this service (SMTP_URL)')
+    await mailer.sendMail({ from: this.deps.config.smtpFrom, to, subject: message.subject, text: message.text, html: message.html })
   }
 
   private async postSlack (groupId: string, body: { text: string }): Promise<void> {

@@ -6,7 +6,8 @@ export class ByteWriter {
   private buf: Buffer
   private pos = 0
 
-  constructor (size = 1 << 16) { this.buf = Buffer.allocUnsafe(Math.max(64, size)) }
+  /** Room for `size` bytes, or `room` to write in (it grows into a new buffer beyond it). */
+  constructor (size = 1 << 16, room?: Buffer) { this.buf = room ?? Buffer.allocUnsafe(Math.max(64, size)) }
 
   get length (): number { return this.pos }
 

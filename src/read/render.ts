@@ -105,9 +105,13 @@ function sizeOf (lines: StoredLine[]): number {
   return bytes
 }
 
-/** SAP's body; `nextCursor` only when more lines remain (the one key SAP's clients have not seen). */
-export function renderLogsBody (lines: StoredLine[], nextCursor?: string): Buffer {
-  const w = new ByteWriter(sizeOf(lines))
+/**
+ * SAP's body; `nextCursor` only when more lines remain (the one key SAP's clients have not seen). `room`
+ * gives the buffer to write it in, of at least the bytes asked (read/page-bodies.ts); the body is a part of it.
+ */
+export function renderLogsBody (lines: StoredLine[], nextCursor?: string, room?: (bytes: number) => Buffer): Buffer {
+  const size = sizeOf(lines)
+  const w = new ByteWriter(size, room?.(size))
   w.latin1('{"data":{"result":[')
   for (let k = 0; k < lines.length; k++) {
     if (k > 0) w.byte(0x2c)

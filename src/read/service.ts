@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor, type CursorState } from './cursor.js'
 import { chooseEncoding, chooseFormat, COMPRESSION, compressor, CONTENT_TYPE, type ReadEncoding, type ReadFormat } from './format.js'
 import { LineBudget, takeForResponse } from './line-budget.js'
 import { maxTopFor, resolveRange, type ReadParameters } from './query.js'
+import { PageBodies } from './page-bodies.js'
 import { renderLogsBody } from './render.js'
 import { cursorStateOf, STREAM_BATCH, streamOf } from './stream.js'
 
@@ -54,6 +55,7 @@ export interface ReadSettings {
 
 export class ReadService {
   private readonly pageBudget: LineBudget
+  private readonly pageBodies = new PageBodies()
 
   constructor (private readonly store: LogStore, private readonly tails: TailRegistry, private readonly now: () => Instant,
     private readonly settings: ReadSettings) {
@@ -125,10 +127,18 @@ export class ReadService {
     const nextCursor = more && last !== undefined ? encodeCursor(await this.settings.cursorSecret(), { ...cursorStateOf(range), after: last.position }) : undefined
     ask.log.debug({ lines: rows.length }, 'served')
     // Rendered from the lines' blocks as bytes (see render.ts); Fastify sends a Buffer as it is.
-    const body = renderLogsBody(rows, nextCursor)
+    // into a buffer lent for it, given back once the body has left (or been compressed).
+    const body = renderLogsBody(rows, nextCursor, (bytes) => this.pageBodies.lend(bytes))
     const headers = { 'content-type': CONTENT_TYPE.json }
-    if (encoding === 'identity') return { status: 200, headers, body }
-    return { status: 200, headers: { ...headers, 'content-encoding': encoding }, body: await compressBody(body, encoding) }
+    if (encoding === 'identity') {
+      ask.response.once('close', () => { this.pageBodies.giveBack(body) })
+      return { status: 200, headers, body }
+    }
+    try {
+      return { status: 200, headers: { ...headers, 'content-encoding': encoding }, body: await compressBody(body, encoding) }
+    } finally {
+      this.pageBodies.giveBack(body)
+    }
   }
 
   /** NDJSON, text or SSE, read in batches as the client takes them. */
