@@ -77,16 +77,18 @@ async function treeRssMiB (pid: number): Promise<number> {
 
 /**
  * The memory target alone: a service started for it, under the largest connection count of `$top=5000`
- * (the read points before it leave V8's heap grown, which the figure after them includes).
+ * (the read points before it leave V8's heap grown, which the figure after them includes). Load shedding
+ * is off, as for the read points: every request is served, none answered 503 at no cost.
  */
 async function freshServicePeak (url: string, token: string, requests: ReadRequest[]): Promise<number> {
-  const service = await startService(url, { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize) }, ['dist/server.js'])
+  const service = await startService(url, { LOG_RETENTION_DAYS: '0', EXPORT_WORKERS: '0', DATABASE_POOL_SIZE: String(poolSize), PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' }, ['dist/server.js'])
   try {
     const pid = service.child.pid as number
     let peak = 0
     const sampler = setInterval(() => { treeRssMiB(pid).then((m) => { peak = Math.max(peak, m) }, () => undefined) }, 50)
-    await serviceLoad(service.baseUrl, token, requests, Math.max(...connectionCounts), seconds)
+    const load = await serviceLoad(service.baseUrl, token, requests, Math.max(...connectionCounts), seconds)
     clearInterval(sampler)
+    console.error(`fresh service, $top=5000 c=${Math.max(...connectionCounts)}: ${load.rps.toFixed(0)} req/s, ${load.errors} errors, peak RSS ${peak.toFixed(0)} MiB`)
     return peak
   } finally {
     await service.stop()
