@@ -18,7 +18,7 @@ export type BlockIdentity = [string, number, string, string, string, number]
 export const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
 
 /** A block's payload decoded: a version-1 block whole, a version-2 block's head (granules load on demand). */
-async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+export async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
   const parts = blockParts(payload)
   if (parts === undefined) return new DecodedBlock(await decompress(payload), minSeq)
   return new DecodedBlock(await decompress(parts.head), minSeq, parts)

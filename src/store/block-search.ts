@@ -6,12 +6,11 @@
 // may hold the value are fetched, for the whole page in one statement (BLOCK_PIECES), and each block's head
 // and granules are decompressed at once, all blocks of the page in parallel. The search itself stays exact
 // (DecodedBlock.matching). A version-1 payload, or a table longer than the prefix, is fetched whole.
-import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
 import type { RunKey } from '../model.js'
-import { blockParts, DecodedBlock, payloadLayout, type BlockParts } from './block-codec.js'
+import { DecodedBlock, payloadLayout, type BlockParts } from './block-codec.js'
 import { granuleMayHold } from './block-filter.js'
-import type { BlockIdentity } from './block-open.js'
+import { decodeBlock, inflate, type BlockIdentity } from './block-open.js'
 
 /** Three TOAST chunks (1,996 bytes each): the table, the filters and the head of a full block, measured. */
 export const SEARCH_PREFIX = 3 * 1996
@@ -40,10 +39,9 @@ export interface SearchRow {
 /** A block opened by a search: undefined when it cannot hold the value, 'gone' when deleted since its page. */
 export type SearchOpened = { block: DecodedBlock, hits: Uint8Array, whole: boolean } | undefined | 'gone'
 
-const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
-
 /** What a block needs beyond its prefix: byte ranges [start, end), adjacent ones joined. */
-interface Plan { ranges: Array<[number, number]>, maybe: number[], whole: boolean }
+type Layout = Exclude<ReturnType<typeof payloadLayout>, undefined | 'v1'>
+interface Plan { ranges: Array<[number, number]>, maybe: number[], whole: boolean, layout?: Layout }
 
 function planOf (row: SearchRow, probe: number[]): Plan | undefined {
   const layout = payloadLayout(row.prefix)
@@ -58,7 +56,7 @@ function planOf (row: SearchRow, probe: number[]): Plan | undefined {
     if (last !== undefined && last[1] === s) last[1] = e
     else ranges.push([s, e])
   }
-  return { ranges, maybe, whole: false }
+  return { ranges, maybe, whole: false, layout }
 }
 
 /** The bytes [s, e) of a payload: from its prefix, or from the fetched pieces. */
@@ -72,13 +70,10 @@ async function open (row: SearchRow, plan: Plan, pieces: Array<[number, Buffer]>
   if (pieces === undefined) return 'gone'
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   if (plan.whole) {
-    const payload = (pieces[0] as [number, Buffer])[1]
-    const parts = blockParts(payload)
-    const block = parts === undefined ? new DecodedBlock(await decompress(payload), row.minSeq) : new DecodedBlock(await decompress(parts.head), row.minSeq, parts)
+    const block = await decodeBlock((pieces[0] as [number, Buffer])[1], row.minSeq)
     return { block, hits: await block.matching(needle, inflate, mayHold), whole: true }
   }
-  const layout = payloadLayout(row.prefix)
-  if (layout === undefined || layout === 'v1') throw new Error('block layout changed')
+  const layout = plan.layout as Layout
   const piece = (r: [number, number]): Buffer => {
     const b = bytesOf(row, pieces, r[0], r[1])
     if (b === undefined) throw new Error('block payload is truncated')
@@ -91,7 +86,7 @@ async function open (row: SearchRow, plan: Plan, pieces: Array<[number, Buffer]>
     granules: layout.frames.map((f, g) => ({ filter: piece(layout.filters[g] as [number, number]), frame: plan.maybe.includes(g) ? piece(f) : Buffer.alloc(0) }))
   }
   // The head and the granules decompressed in parallel, then handed to the block as loaded.
-  const [head, ...frames] = await Promise.all([decompress(parts.head), ...plan.maybe.map(async (g) => await inflate(parts.granules[g]?.frame as Buffer))])
+  const [head, ...frames] = await Promise.all([inflate(parts.head), ...plan.maybe.map(async (g) => await inflate(parts.granules[g]?.frame as Buffer))])
   const block = new DecodedBlock(head as Buffer, row.minSeq, parts)
   for (let k = 0; k < plan.maybe.length; k++) await block.load(plan.maybe[k] as number, async () => frames[k] as Buffer)
   return { block, hits: await block.matching(needle, inflate, mayHold), whole: false }
