@@ -4,12 +4,25 @@
 // once for the run (on a Citus cluster, made and migrated on every node: test/helpers/database.ts), and drops
 // them afterwards. tap runs two files at a time ("jobs" in package.json): most of a file's time is spent
 // waiting on PostgreSQL and on the processes it starts.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { migrate } from '../src/store/migrate.js'
 import { startTemporaryPostgres } from './temporary-postgres.js'
+
+// tap builds its test class with package.json's plugins on its first run after an install, but that run's
+// files still load the default ones: "!@tapjs/typescript" would not keep ts-node (beside tsx, seconds of CPU a
+// file) out of them. The class is built before tap runs whenever its plugins are not the configured ones.
+const builtSignature = /export const signature = `([^`]*)`/.exec(readFileSync(fileURLToPath(import.meta.resolve('@tapjs/test/test-built')), 'utf8'))?.[1]
+const built = new Set(builtSignature?.trim().split('\n'))
+const plugins = (JSON.parse(readFileSync('package.json', 'utf8')) as { tap?: { plugin?: string[] } }).tap?.plugin ?? []
+if (builtSignature === undefined || plugins.some((p) => (p.startsWith('!') ? built.has(p.slice(1)) : !built.has(p)))) {
+  const status = spawnSync(path.resolve('node_modules/.bin/tap'), ['build'], { stdio: ['ignore', 'inherit', 'inherit'] }).status
+  if (status !== 0) throw new Error(`tap build failed (exit ${String(status)})`)
+}
 
 const citus = process.env.TEST_CITUS_URL ?? ''
 const given = citus !== '' ? citus : process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
