@@ -120,7 +120,7 @@ out.push(`Both stores: slices of ${n(base)} lines (${n(sliceSpec(0, base).runs)}
 out.push(`Reads: the ${TARGET_RUNS} largest runs of slice 0 (${target}), the same requests to both stores.\n`)
 out.push('| store | lines | bytes | bytes a line | loaded now in |\n|---|---|---|---|---|')
 for (const [name, load, bytes] of [['small', loads.small, loads.smallBytes], ['large', loads.large, loads.largeBytes]] as const) {
-  out.push(`| ${name} | ${n(load.lines)} | ${n(bytes)} | ${f(bytes / load.lines)} | ${load.loadedSlices === 0 ? 'loaded earlier' : `${f(load.seconds, 0)} s (${load.loadedSlices} slices)`} |`)
+  out.push(`| ${name} | ${n(load.lines)} | ${n(bytes)} | ${f(bytes / load.lines)} | ${load.loadedSlices === 0 ? 'loaded earlier' : `${f(load.seconds, 0)} s (${load.loadedSlices} of ${load.slices} slices)`} |`)
 }
 out.push(`\n| read | conns | ${n(base)}: req/s | p50 ms | ${n(lines)}: req/s | p50 ms | p50 ratio | target | bare p50 ms, ${n(base)} | bare p50 ms, ${n(lines)} | bare ratio | errors |`)
 out.push('|---|---|---|---|---|---|---|---|---|---|---|---|')
