@@ -13,6 +13,8 @@ export interface DatasetSpec {
   days: number
   firstDay: string
   seed: number
+  /** Added to each run's number in its id: data sets with different bases share no run (grow-blocks.ts). */
+  runBase?: number
 }
 
 // 10,000 runs from 1M lines up; fewer in a small store (a run has 100 lines at least).
@@ -71,7 +73,8 @@ export function planRuns (spec: DatasetSpec): RunPlan[] {
     const life = longLived ? span : Math.min(span, Math.floor((0.05 + random() * random() * 3) * DAY_US))
     const first = spanStart + Math.floor(random() * (span - life))
     const kind = r % 5 === 4 ? 'execution' : 'deployment'
-    const id = `${kind === 'execution' ? 'e' : 'd'}${(r * 2654435761 >>> 0).toString(16).padStart(8, '0')}${String(r).padStart(5, '0')}`
+    const n = r + (spec.runBase ?? 0)
+    const id = `${kind === 'execution' ? 'e' : 'd'}${(n * 2654435761 >>> 0).toString(16).padStart(8, '0')}${String(n).padStart(5, '0')}`
     const podCount = 1 + Math.floor(random() * 4)
     plans.push({
       index: r,

@@ -21,7 +21,7 @@ async function connect (url: string): Promise<pg.Client> {
 }
 
 /** A timestamptz literal of epoch microseconds. */
-const microsLiteral = (micros: number): string =>
+export const microsLiteral = (micros: number): string =>
   new Date(Math.floor(micros / 1000)).toISOString().replace('Z', `${String(micros % 1000).padStart(3, '0')}Z`)
 
 /** One day's table: open COPY, then the primary key, ATTACH and ANALYZE. */

@@ -11,7 +11,8 @@ const BENCHMARKS: Record<string, string> = {
   'block-sizes': './block-sizes.js',
   'block-layouts': './block-layouts.js',
   merge: './merge.js',
-  'block-disk': './block-disk.js'
+  'block-disk': './block-disk.js',
+  'scale-blocks': './scale-blocks.js'
 }
 // Options straight after `npm run bench --` belong to scale: `npm run bench -- --lines 10000000`.
 if (process.argv[2] === undefined || process.argv[2].startsWith('--')) process.argv.splice(2, 0, 'scale')
