@@ -14,7 +14,7 @@ import { openSearchPage, SEARCH_PREFIX, type SearchOpened } from './block-search
 import { Heap } from './heap.js'
 import { compareAt, compareCursors, labelMatches, startOf, type Cursor } from './merge-cursor.js'
 import { ReadsInFlight } from './reads-in-flight.js'
-import { recentOf, type RecentBlocks } from './recent-blocks.js'
+import { recentOf } from './recent-blocks.js'
 import { StoredLine } from './stored-line.js'
 import { inReadSnapshot } from './transaction.js'
 
@@ -164,54 +164,28 @@ class BlockSource {
   private pages = 0
   private done = false
   private after: [string, number, string] | undefined
-  /** A search's next page, asked for as soon as the page before it came (see `load`). */
-  private ahead: Promise<SourceRow[]> | undefined
 
   constructor (private readonly db: Db, private readonly q: BlockQuery, private pageSize: number, private readonly onePage: boolean,
     private readonly search?: Search, private readonly cachedFor: (key: string) => DecodedBlock | undefined = () => undefined) {}
 
   async next (): Promise<SourceRow | undefined> {
     if (this.at >= this.page.length) {
-      const ahead = this.ahead
-      this.ahead = undefined
-      if (ahead === undefined && this.done) return undefined
-      this.page = await (ahead ?? this.load())
+      if (this.done) return undefined
+      if (this.onePage && this.pages > 0) throw new NeedsSnapshot()
+      const { rows } = await this.db.query<BlockRow>({ ...blockPage(this.q, this.pageSize, this.after), rowMode: 'array' })
+      this.pages++
+      this.done = rows.length < this.pageSize
+      this.pageSize = Math.min(MAX_PAGE, this.pageSize * 2)
+      const last = rows[rows.length - 1]
+      if (last === undefined) return undefined
+      this.after = [last[0], last[1], last[2]]
+      this.page = rows.map((r) => this.sourceRow(r))
       this.at = 0
-      if (this.page.length === 0) return undefined
+      if (this.search !== undefined && this.q.searchPrefix !== undefined) this.openSearch(this.page as SourceRow[], this.search)
     }
     const row = this.page[this.at] as SourceRow
     this.page[this.at++] = undefined
     return row
-  }
-
-  /** Settles the page asked for ahead, so that none of its statements outlives the merge (and its snapshot's connection). */
-  async close (): Promise<void> {
-    await this.ahead?.catch(() => undefined)
-  }
-
-  /**
-   * The next page. A search opens a page's blocks as soon as it comes and asks for the page after it at once:
-   * PostgreSQL then reads the next blocks' pieces while this process decompresses and searches the granules
-   * of these.
-   */
-  private async load (): Promise<SourceRow[]> {
-    if (this.onePage && this.pages > 0) throw new NeedsSnapshot()
-    const { rows } = await this.db.query<BlockRow>({ ...blockPage(this.q, this.pageSize, this.after), rowMode: 'array' })
-    this.pages++
-    this.done = rows.length < this.pageSize
-    this.pageSize = Math.min(MAX_PAGE, this.pageSize * 2)
-    const last = rows[rows.length - 1]
-    if (last === undefined) { this.done = true; return [] }
-    this.after = [last[0], last[1], last[2]]
-    const page = rows.map((r) => this.sourceRow(r))
-    if (this.search !== undefined && this.q.searchPrefix !== undefined) {
-      this.openSearch(page, this.search)
-      if (!this.done && !this.onePage) {
-        this.ahead = this.load()
-        this.ahead.catch(() => undefined)
-      }
-    }
-    return page
   }
 
   /** Opens the page's blocks for the search, but those a cached block serves. */
@@ -258,6 +232,8 @@ export interface MergeOptions { pageSize: number, cacheOwner: Db, onePage?: bool
  * hold its value.
  */
 export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
+  const asc = q.order === 'asc'
+  const dir = asc ? 1 : -1
   const filters = q.filters ?? {}
   const needle = filters.contains === undefined ? undefined : Buffer.from(filters.contains, 'utf8')
   const probe = filters.contains === undefined ? [] : granuleProbe(filters.contains)
@@ -267,18 +243,6 @@ export async function mergeBlocks (db: Db, q: BlockQuery, options: MergeOptions,
     const block = recentBlocks.peek(key)
     return block?.searchable(mayHold) === true ? block : undefined
   })
-  try {
-    await mergeSource(source, q, needle, mayHold, recentBlocks, db, take)
-  } finally {
-    await source.close()
-  }
-}
-
-/** The merge of mergeBlocks over its source of blocks. */
-async function mergeSource (source: BlockSource, q: BlockQuery, needle: Buffer | undefined, mayHold: (filter: Buffer) => boolean, recentBlocks: RecentBlocks, db: Db, take: (block: DecodedBlock, i: number) => boolean): Promise<void> {
-  const asc = q.order === 'asc'
-  const dir = asc ? 1 : -1
-  const filters = q.filters ?? {}
   const heap = new Heap<Cursor>((a, b) => dir * compareCursors(a, b) < 0)
   const inBounds = (c: Cursor): boolean => (asc ? compareAt(c, q.upper) < 0 : compareAt(c, q.lower) >= 0)
   let next = await source.next()
