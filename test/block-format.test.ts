@@ -211,3 +211,38 @@ t.test('a block replaced under the same first line (a merge) is never served fro
   await replace(await buildBlocks(all.map((l) => ({ ...l }))))
   t.same((await readRange(pool, range, 300)).map((r) => r.seq), all.map((l) => String(l.seq)), 'the merged block read, not the cached one')
 })
+
+t.test('a read without a cursor takes its first block\'s payload with its page, and fetches the others by key', async (t) => {
+  const url = await createTestDatabase(t)
+  const pools = [createPool(url, 2), createPool(url, 2)]
+  t.teardown(async () => { for (const p of pools) await p.end() })
+  const pool = pools[0] as pg.Pool
+  const all = Array.from({ length: 3000 }, (_, i) => line(i, `line ${i}`))
+  const run = { group: 'g', kind: 'deployment' as const, id: 'first' }
+  await pool.query("SELECT log_blocks_ensure_partition('2026-06-15')")
+  await pool.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+    VALUES ('g', 'deployment', 'first', '2026-06-15 10:00:00+00', 0, '2026-06-15 11:00:00+00', 0, 3000, 3000, '1 hour')`)
+  const rows = new BlockRows()
+  for (const b of await buildBlocks(all.map((l) => ({ ...l })))) rows.add(run, 0, b)
+  await pool.query(INSERT_BLOCKS, rows.columns)
+  const names: string[] = []
+  // Each pool its own decoded-block cache.
+  const [first, second] = pools.map((p) => new Proxy(p, {
+    get (target, key) {
+      if (key !== 'query') return Reflect.get(target, key)
+      return async (config: pg.QueryConfig, values?: unknown[]) => { names.push(config.name ?? ''); return await target.query(config, values) }
+    }
+  })) as [pg.Pool, pg.Pool]
+  const start = BigInt(DAY) * DAY_NS
+  const range = { run, start, end: start + DAY_NS, top: 100, order: 'asc' as const }
+  const page = await readRange(first, range, 100)
+  t.same(page.map((r) => r.seq), all.slice(0, 100).map((l) => String(l.seq)))
+  t.same(names.splice(0), ['blocks-asc-keys1'], 'one statement: the page, with the first payload')
+  t.same((await readRange(first, { ...range, order: 'desc' }, 100)).map((r) => r.seq), all.slice(2900).reverse().map((l) => String(l.seq)))
+  t.same(names.splice(0), ['blocks-desc-keys1'])
+  t.same((await readRange(second, { ...range, top: 2500 }, 2500)).map((r) => r.seq), all.slice(0, 2500).map((l) => String(l.seq)))
+  t.same(names.splice(0), ['blocks-asc-keys1', 'block-payload'], 'the second block fetched by its key')
+  const after = (page[99] as (typeof page)[number]).position
+  t.same((await readRange(first, { ...range, after }, 100)).map((r) => r.seq), all.slice(100, 200).map((l) => String(l.seq)))
+  t.same(names.splice(0), ['blocks-asc-keys'], 'a page after a cursor takes keys only (its block is most often cached)')
+})

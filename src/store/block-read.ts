@@ -62,6 +62,12 @@ export interface BlockQuery {
    */
   withoutPayloads?: boolean
   /**
+   * With `withoutPayloads`: the first page's first block (the merge always opens it) comes with its payload
+   * all the same, which saves a statement; for a read that starts afresh (no cursor), whose first block the
+   * decoded-block cache seldom holds.
+   */
+  firstPayload?: boolean
+  /**
    * A search: the pages carry only the payloads' first `searchPrefix` bytes (the table, granule filters and
    * most often the head: block-search.ts), and BLOCK_PIECES fetches the parts a search needs beyond them.
    */
@@ -116,7 +122,11 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
   }
   const dir = asc ? '' : ' DESC'
   let payload = 'payload'
-  if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
+  if (q.withoutPayloads === true && q.firstPayload === true && after === undefined) {
+    // A payload left out is never read from TOAST: the CASE takes the first row's only.
+    payload = `CASE WHEN row_number() OVER (ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir}) = 1 THEN payload END`
+    name += '-keys1'
+  } else if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
   return {
     name,
     text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${payload}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
@@ -332,7 +342,7 @@ export async function readRange (db: Db, range: LogRange, limit: number, beforeS
   const f = range.filters ?? {}
   const withoutPayloads = f.contains === undefined && f.pod === undefined && f.container === undefined && f.stream === undefined
   const search = f.contains === undefined ? {} : { searchPrefix: SEARCH_PREFIX }
-  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, ...search, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
+  const q = { run: range.run, order: range.order, lower, upper, withoutPayloads, firstPayload: range.after === undefined, ...search, ...(range.filters === undefined ? {} : { filters: range.filters }), ...(beforeSeq === undefined ? {} : { toSeq: Number(beforeSeq) }) }
   // The first page, outside a snapshot, has room for blocks of 64 lines or more: small blocks (a run's few
   // lines a day, unmerged batches) then need no second page, which would read the first one again.
   await consistentMerge(db, q, 2 + Math.floor(limit / BLOCK_LINES), async (merge) => {
