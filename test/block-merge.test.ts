@@ -114,6 +114,37 @@ t.test('ingest counts the blocks a merge may want on the run: part-filled ones, 
   t.equal(await unmergedOf('count-1'), 0)
 })
 
+t.test('descending reads over overlapping blocks of very different lengths are the exact reverse of ascending ones, page by page', async (t) => {
+  // Pages of blocks come by first line in both orders; a descending read orders them by last line itself.
+  // One long batch spans the whole hour, short batches sit inside it and before it, one line shares its instant.
+  const id = 'desc-overlap-1'
+  const base = NOW - 59n * 60_000n * MS
+  await post(app, id, Array.from({ length: 3 * BLOCK_LINES }, (_, i) => lineAt(base + BigInt(i) * 500n * MS, i)))
+  for (let b = 0; b < 12; b++) {
+    await post(app, id, Array.from({ length: 15 + b * 7 }, (_, i) => lineAt(base + BigInt(b * 250_000 + i * 3) * MS, 10_000 + b * 1000 + i)))
+  }
+  await post(app, id, [lineAt(base - 30_000n * MS, 99_999), lineAt(base + 500n * MS, 99_998)])
+  t.ok((await overlapping(id)) > 0, 'the blocks overlap')
+  const asc = await storedLines(id)
+  const desc = await storedLines(id, 'desc')
+  t.equal(asc.length, 3 * BLOCK_LINES + 12 * 15 + 7 * 66 + 2)
+  sameLines(t, desc, [...asc].reverse(), 'the whole range')
+  for (const top of [1, 7, 100, 1000]) {
+    const pages: StoredLine[] = []
+    let after: StoredLine | undefined
+    for (;;) {
+      const page: StoredLine[] = await app.store.read({ ...wholeRange(id, 'desc'), top, ...(after === undefined ? {} : { after: after.position }) })
+      pages.push(...page)
+      after = page[page.length - 1]
+      if (page.length < top || pages.length > asc.length) break
+    }
+    sameLines(t, pages, desc, `pages of ${top}`)
+  }
+  await mergeNow()
+  t.equal(await overlapping(id), 0, 'merged')
+  sameLines(t, await storedLines(id, 'desc'), desc, 'and after the merge')
+})
+
 t.test('small in-order blocks merge into full ones; every line keeps its bytes, time and seq', async (t) => {
   await writeRun('small-1', 30, 100, false)
   const before = await storedLines('small-1')

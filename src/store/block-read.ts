@@ -1,12 +1,13 @@
-// Reads over blocks: the run's blocks that may hold lines of the range come a page at a time in merge order
-// (asc: by first line; desc: by last line desc); each is decompressed only when the merge reaches its edge,
-// and dropped once its lines are passed, so a read holds the blocks that overlap at one point, not the range.
+// Reads over blocks: the run's blocks that may hold lines of the range come a page at a time by first line
+// (a descending read puts them in order of last line itself); each is decompressed only when the merge
+// reaches its edge, and dropped once its lines are passed, so a read holds the blocks that overlap at one
+// point, not the range.
 // Lines come out in exact (ts, ts_ns, seq) order, whatever blocks overlap. A read's way from its range to
 // SQL is in this file: the store's read (BlockReader, which LogStore extends), the merge and its pages.
 import type pg from 'pg'
 import type { LogFilters, LogRange, RunKey, RunKind, SortOrder } from '../model.js'
 import { BLOCK_LINES } from './block-build.js'
-import type { DecodedBlock } from './block-codec.js'
+import { DAY_NS, type DecodedBlock } from './block-codec.js'
 import { filterProbe, granuleMayHold, granuleProbe } from './block-filter.js'
 import { inflate, openBlock, type BlockIdentity } from './block-open.js'
 import { compare, rangeBounds, sqlPosition, storedPosition, tsText, type Position } from './block-position.js'
@@ -79,12 +80,25 @@ export interface BlockQuery {
  * (null when the page leaves payloads out), its first line's position (its key), last seq and line count
  * (with min_seq, what tells it from a block that replaced it under the same key).
  */
-type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string, number]
+type BlockRow = [string, number, string, string, Buffer | null, string, number, string, string, number, (number | null)?]
 
 // 10000-01-01: past every instant stored (year 9999 is the last).
 const PAST_LAST_DAY = 2_932_897
 const dayStart = (day: number): string => (day >= PAST_LAST_DAY ? 'infinity' : tsText(day, 0))
 const SPAN = '(SELECT block_span FROM runs WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3)'
+
+/**
+ * A position no block starting at or before `first` reaches: block_span is the run's longest block's
+ * last_ts - first_ts plus a microsecond, so such a block's last line lies before first's microsecond plus
+ * the span. A block never spans two days, so without a span (no runs row) a day bounds it.
+ */
+function endBound (first: Position, spanMicros: number | null | undefined): Position {
+  let t = (Math.floor(first.t / 1000) + Math.min(spanMicros ?? DAY_MICROS, DAY_MICROS)) * 1000
+  let day = first.day
+  while (t >= DAY_NS) { t -= DAY_NS; day++ }
+  return { day, t, seq: -1 }
+}
+const DAY_MICROS = DAY_NS / 1000
 
 /**
  * A page of blocks, after the edge `after` (the last block of the page before) when given. A block never
@@ -115,12 +129,15 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
     where += ` AND NOT EXISTS (SELECT 1 FROM unnest(${p(probe)}::int[]) h WHERE CASE WHEN length(filter) = 0 THEN false ELSE get_bit(filter, h % (length(filter) * 8)) = 0 END)`
     name += '-x'
   }
-  const edge = asc ? 'first' : 'last'
+  // Pages follow the primary key (by first line) in both orders; a descending read puts its rows in merge
+  // order (by last line) itself (BlockSource), with the run's block_span (microseconds) as its bound.
   if (after !== undefined) {
-    where += ` AND (${edge}_ts, ${edge}_ns, ${edge}_seq) ${asc ? '>' : '<'} (${p(after[0])}, ${p(after[1])}, ${p(after[2])})`
+    where += ` AND (first_ts, first_ns, first_seq) ${asc ? '>' : '<'} (${p(after[0])}, ${p(after[1])}, ${p(after[2])})`
     name += '-page'
   }
   const dir = asc ? '' : ' DESC'
+  const edge = asc ? 'first' : 'last'
+  const span = asc ? '' : `, (EXTRACT(EPOCH FROM ${SPAN}) * 1000000)::float8`
   let payload = 'payload'
   if (q.withoutPayloads === true && q.firstPayload === true && after === undefined) {
     // A payload left out is never read from TOAST: the CASE takes the first row's only.
@@ -129,8 +146,8 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
   } else if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
   return {
     name,
-    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${payload}, first_ts, first_ns, first_seq, last_seq, line_count FROM log_blocks WHERE ${where}
-      ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir} LIMIT ${p(limit)}`,
+    text: `SELECT ${edge}_ts, ${edge}_ns, ${edge}_seq, min_seq, ${payload}, first_ts, first_ns, first_seq, last_seq, line_count${span} FROM log_blocks WHERE ${where}
+      ORDER BY first_ts${dir}, first_ns${dir}, first_seq${dir} LIMIT ${p(limit)}`,
     values
   }
 }
@@ -164,28 +181,53 @@ class BlockSource {
   private pages = 0
   private done = false
   private after: [string, number, string] | undefined
+  /**
+   * A descending read's rows fetched and not yet handed out, latest last line first. Pages come by first
+   * line, so a row leaves only once no row still to come can end after it: `bound`.
+   */
+  private readonly pending: Heap<SourceRow> | undefined
+  /** Every row still to come ends before it: the last fetched row's first line plus the run's block_span. */
+  private bound: Position = { day: -Infinity, t: 0, seq: 0 }
 
   constructor (private readonly db: Db, private readonly q: BlockQuery, private pageSize: number, private readonly onePage: boolean,
-    private readonly search?: Search, private readonly cachedFor: (key: string) => DecodedBlock | undefined = () => undefined) {}
+    private readonly search?: Search, private readonly cachedFor: (key: string) => DecodedBlock | undefined = () => undefined) {
+    if (q.order === 'desc') this.pending = new Heap<SourceRow>((a, b) => compare(a.edge, b.edge) > 0)
+  }
 
   async next (): Promise<SourceRow | undefined> {
+    const pending = this.pending
+    if (pending !== undefined) {
+      for (;;) {
+        const top = pending.top
+        if (top !== undefined && (this.done || compare(top.edge, this.bound) >= 0)) return pending.pop()
+        if (this.done) return undefined
+        for (const row of await this.fetchPage()) pending.push(row)
+      }
+    }
     if (this.at >= this.page.length) {
       if (this.done) return undefined
-      if (this.onePage && this.pages > 0) throw new NeedsSnapshot()
-      const { rows } = await this.db.query<BlockRow>({ ...blockPage(this.q, this.pageSize, this.after), rowMode: 'array' })
-      this.pages++
-      this.done = rows.length < this.pageSize
-      this.pageSize = Math.min(MAX_PAGE, this.pageSize * 2)
-      const last = rows[rows.length - 1]
-      if (last === undefined) return undefined
-      this.after = [last[0], last[1], last[2]]
-      this.page = rows.map((r) => this.sourceRow(r))
+      this.page = await this.fetchPage()
       this.at = 0
-      if (this.search !== undefined && this.q.searchPrefix !== undefined) this.openSearch(this.page as SourceRow[], this.search)
+      if (this.page.length === 0) return undefined
     }
     const row = this.page[this.at] as SourceRow
     this.page[this.at++] = undefined
     return row
+  }
+
+  private async fetchPage (): Promise<SourceRow[]> {
+    if (this.onePage && this.pages > 0) throw new NeedsSnapshot()
+    const { rows } = await this.db.query<BlockRow>({ ...blockPage(this.q, this.pageSize, this.after), rowMode: 'array' })
+    this.pages++
+    this.done = rows.length < this.pageSize
+    this.pageSize = Math.min(MAX_PAGE, this.pageSize * 2)
+    const last = rows[rows.length - 1]
+    if (last === undefined) return []
+    this.after = [last[5], last[6], last[7]]
+    if (this.pending !== undefined) this.bound = endBound(storedPosition({ ts: last[5], nanos: last[6], seq: last[7] }), last[10])
+    const page = rows.map((r) => this.sourceRow(r))
+    if (this.search !== undefined && this.q.searchPrefix !== undefined) this.openSearch(page, this.search)
+    return page
   }
 
   /** Opens the page's blocks for the search, but those a cached block serves. */
