@@ -141,7 +141,7 @@ export function blockPage (q: BlockQuery, limit: number, after?: [string, number
   let payload = 'payload'
   if (q.withoutPayloads === true && q.firstPayload === true && after === undefined) {
     // A payload left out is never read from TOAST: the CASE takes the first row's only.
-    payload = `CASE WHEN row_number() OVER (ORDER BY ${edge}_ts${dir}, ${edge}_ns${dir}, ${edge}_seq${dir}) = 1 THEN payload END`
+    payload = `CASE WHEN row_number() OVER (ORDER BY first_ts${dir}, first_ns${dir}, first_seq${dir}) = 1 THEN payload END`
     name += '-keys1'
   } else if (q.withoutPayloads === true) { payload = 'NULL::bytea'; name += '-keys' } else if (q.searchPrefix !== undefined) { payload = `substring(payload from 1 for ${p(q.searchPrefix)})`; name += '-prefix' }
   return {
