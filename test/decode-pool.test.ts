@@ -126,3 +126,14 @@ t.test('the queue is bounded: past it, the caller decodes on its own thread; clo
   t.equal(pool.decode(format, native(1), settings()), undefined, 'a closed pool takes no body')
   t.equal(pool.threads, 0, 'no worker is left')
 })
+
+t.test('an idle worker ends; the next body starts another', async (t) => {
+  const pool = new DecodePool(1, 2, undefined, 50)
+  t.teardown(async () => { await pool.close() })
+  const format: BodyFormat = { format: 'native', run: RUN, ndjson: false }
+  t.equal((await pool.decode(format, native(5), settings()))?.accepted, 5)
+  t.equal(pool.threads, 1, 'one worker after a body')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(pool.threads, 0, 'none once it idled')
+  t.equal((await pool.decode(format, native(7), settings()))?.accepted, 7, 'a new one decodes the next body')
+})

@@ -15,7 +15,10 @@ interface Job {
   reject: (err: Error) => void
 }
 
-interface PoolWorker { thread: Worker, job: Job | undefined }
+interface PoolWorker { thread: Worker, job: Job | undefined, idleTimer?: NodeJS.Timeout }
+
+/** A worker idle this long ends (its heap is memory the process keeps); the next body starts one again. */
+const IDLE_THREAD_MS = 60_000
 
 /** Under tsx (tests, `npm run dev`) the worker's TypeScript source is loaded through tsx, as this file was. */
 function startThread (): Worker {
@@ -44,7 +47,7 @@ export class DecodePool {
   private readonly queue: Job[] = []
   private closed = false
 
-  constructor (readonly size: number, readonly queueLimit = 2 * size, private readonly start: () => Worker = startThread) {}
+  constructor (readonly size: number, readonly queueLimit = 2 * size, private readonly start: () => Worker = startThread, private readonly idleMs = IDLE_THREAD_MS) {}
 
   /** The body decoded and built in a worker, or undefined when the queue is full (decode it on this thread). */
   decode (format: BodyFormat, body: Buffer, settings: DecodeSettings): Promise<DecodedBlocks> | undefined {
@@ -73,6 +76,7 @@ export class DecodePool {
   }
 
   private run (worker: PoolWorker, job: Job): void {
+    clearTimeout(worker.idleTimer)
     worker.job = job
     worker.thread.ref()
     worker.thread.postMessage(job.request, [job.request.body.buffer])
@@ -91,13 +95,21 @@ export class DecodePool {
   private next (worker: PoolWorker): void {
     worker.job = undefined
     const job = this.queue.shift()
-    if (job !== undefined) this.run(worker, job)
-    else worker.thread.unref()
+    if (job !== undefined) {
+      this.run(worker, job)
+      return
+    }
+    worker.thread.unref()
+    worker.idleTimer = setTimeout(() => {
+      this.workers.delete(worker)
+      worker.thread.terminate().catch(() => {}) // it has stopped, or is stopping
+    }, this.idleMs).unref()
   }
 
   /** A worker that failed or exited: its body fails, and queued bodies go to a new worker. */
   private fail (worker: PoolWorker, err: Error): void {
     if (!this.workers.delete(worker)) return
+    clearTimeout(worker.idleTimer)
     worker.thread.terminate().catch(() => {}) // it has stopped, or is stopping
     worker.job?.reject(err)
     worker.job = undefined
@@ -117,6 +129,7 @@ export class DecodePool {
     const stopped = new Error('the service is shutting down')
     for (const job of this.queue.splice(0)) job.reject(stopped)
     const workers = [...this.workers]
+    for (const w of workers) clearTimeout(w.idleTimer)
     await Promise.all(workers.map(async (w) => { await w.thread.terminate() }))
     // 'exit' comes after terminate resolves; the bodies the workers held fail now.
     for (const w of workers) this.fail(w, stopped)

@@ -1,8 +1,9 @@
 // A worker thread of the decode pool (decode-pool.ts): decodes and checks one body at a time, builds its
-// runs' blocks, and sends them back in one transferred buffer. A catalogue error (a bad line's 400, a 413)
-// goes back as data, to be thrown again on the event loop; anything else as its message and stack (a 500).
+// runs' blocks, and sends them back in one transferred buffer. A 4xx (a bad line's 400, a 413) goes back
+// as data, to be thrown again on the event loop as the same catalogue error; anything else as its message
+// and stack (a 500).
 import { parentPort } from 'node:worker_threads'
-import { isApiError } from '../errors.js'
+import { toApiError } from '../errors.js'
 import { runBlocksOf, type RunBlocks } from '../store/run-blocks.js'
 import { decodeHere } from './decoders.js'
 import type { DecodeReply, DecodeRequest } from './decode-protocol.js'
@@ -35,7 +36,9 @@ async function decode ({ format, body, settings }: DecodeRequest): Promise<{ rep
     const whole = packBlocks(built)
     return { reply: { decoded: { runs: built, answer, accepted, unmatched } }, transfer: [whole] }
   } catch (err) {
-    if (isApiError(err)) return { reply: { apiError: { statusCode: err.statusCode, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } }, transfer: [] }
+    // What the error handler would answer on the event loop: a 4xx as such, anything else a 500 (logged there).
+    const api = toApiError(err)
+    if (api.statusCode < 500) return { reply: { apiError: { statusCode: api.statusCode, message: api.message, ...(api.details === undefined ? {} : { details: api.details }) } }, transfer: [] }
     return { reply: { failure: { message: String((err as Error)?.message ?? err), stack: String((err as Error)?.stack ?? '') } }, transfer: [] }
   }
 }
