@@ -1,4 +1,4 @@
-// `npm run bench -- ingest [--lines 100000] [--concurrency 4] [--repeat 1] [--no-row-store]`: lines per
+// `npm run bench -- ingest [--lines 100000] [--concurrency 4] [--repeat 1] [--no-row-store] [--formats native]`: lines per
 // second ingested over HTTP in each format a client or shipper sends (native JSON and NDJSON, Fluent Bit
 // json and json_lines, Vector json and ndjson, Loki JSON and snappy protobuf), at batches of 1,000 and
 // 10,000 lines, by the block store's service and, in the same run on the same PostgreSQL server, by the
@@ -26,7 +26,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     // On a shared machine one pass is noisy: with --repeat N each case runs N times and the median counts.
     repeat: { type: 'string', default: '1' },
-    'no-row-store': { type: 'boolean', default: false }
+    'no-row-store': { type: 'boolean', default: false },
+    // Only the formats whose names start with one of these (comma-separated, case-insensitive): `--formats native`.
+    formats: { type: 'string', default: '' }
   }
 })
 const LINES = Number(values.lines)
@@ -83,7 +85,7 @@ function lokiStreams (run: string, lines: Line[]): Array<{ labels: Record<string
   return [...streams.values()]
 }
 
-const FORMATS: Format[] = [
+const ALL_FORMATS: Format[] = [
   { name: 'native JSON', url: (run) => `/v2/lm/deployments/${run}/logs`, type: 'application/json', body: (_run, lines) => Buffer.from(`[${native(lines).join(',')}]`) },
   { name: 'native NDJSON', url: (run) => `/v2/lm/deployments/${run}/logs`, type: 'application/x-ndjson', body: (_run, lines) => ndjson(native(lines)) },
   { name: 'Fluent Bit json', url: () => '/v2/lm/logs', type: 'application/json', body: (run, lines) => Buffer.from(`[${fluentBit(run, lines).join(',')}]`) },
@@ -110,6 +112,9 @@ const FORMATS: Format[] = [
     })).finish()))
   }
 ]
+
+const wanted = values.formats.split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '')
+const FORMATS = ALL_FORMATS.filter((f) => wanted.length === 0 || wanted.some((w) => f.name.toLowerCase().startsWith(w)))
 
 console.error('building dist/ ...')
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })

@@ -12,6 +12,7 @@ import authPlugin from './plugins/auth.js'
 import blockMergerPlugin from './plugins/block-merger.js'
 import consolePlugin from './plugins/console.js'
 import databasePlugin from './plugins/database.js'
+import decodePoolPlugin from './plugins/decode-pool.js'
 import exportPlugin from './export/plugin.js'
 import errorHandlerPlugin, { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
 import loadSheddingPlugin from './plugins/load-shedding.js'
@@ -117,6 +118,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(healthRoutes)
   await app.register(readLogsRoutes, { config })
   await app.register(runRoutes, { config })
+  await app.register(decodePoolPlugin, { config })
   await app.register(writeLogsRoutes, { config })
   await app.register(exportPlugin, { config, databaseUrl: options.databaseUrl, background: options.maintenance ?? true })
   await app.register(exportRoutes, { config })

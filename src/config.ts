@@ -111,6 +111,7 @@ const envSchema = z.object({
   NOTIFY_POLL_INTERVAL_MS: intSetting(5000, 10, 3600 * 1000),
   // Shippers and idempotent ingest (docs/shippers.md)
   INGEST_MAX_LINES: intSetting(100_000, 1, 10_000_000),
+  INGEST_WORKERS: intSetting(2, 0, 16),
   IDEMPOTENCY_TTL_HOURS: intSetting(24, 1, 24 * 366),
   COLLECTOR_LABEL_FIELDS: listSetting('kubernetes.labels,kubernetes.pod_labels'),
   COLLECTOR_DEPLOYMENT_ID_LABELS: listSetting('ai.sap.com/deploymentId,ai_sap_com_deploymentId,deploymentId'),
@@ -256,6 +257,8 @@ const configSchema = envSchema.transform((e, ctx) => {
       pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS
     },
     ingestMaxLines: e.INGEST_MAX_LINES,
+    /** Threads that decode and check ingest bodies and build their blocks (src/ingest/decode-pool.ts); 0: the event loop does. */
+    ingestWorkers: e.INGEST_WORKERS,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     /** Where the collector endpoints find a record's run and line fields (docs/shippers.md). */
     collector: {

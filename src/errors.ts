@@ -78,6 +78,15 @@ const CODE_BY_STATUS: Record<number, (message: string) => ApiError> = {
 
 const OUR_CODES = new Set(Object.values(CONTRACT_CODE))
 
+/** A catalogue error sent as data (by an ingest worker thread) made again with its status, message and details. */
+export function apiErrorFrom ({ statusCode, message, details }: { statusCode: number, message: string, details?: ErrorDetails }): ApiError {
+  const make = CODE_BY_STATUS[statusCode]
+  if (make === undefined) return errors.internal()
+  const err = make(message)
+  if (details !== undefined) err.details = details
+  return err
+}
+
 // Fastify's own errors whose message would not tell the caller what to fix.
 const FRAMEWORK_ERRORS: Record<string, () => ApiError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => errors.unsupportedMediaType('This Content-Type is not accepted: send application/json or application/x-ndjson.'),

@@ -1,18 +1,18 @@
 // What every ingest route does with its body: hands it to the route's decoder (src/ingest/: the decoder
-// hands each line to the run mapper, which yields the store's RunLines), stores the runs' lines once per
-// Idempotency-Key (LogStore.ingest) and sends the answer. The route picks the decoder; this is the one
-// ingest function between it and the store.
+// hands each line to the run mapper, which yields the store's RunLines), in a worker thread that also builds
+// the runs' blocks when one is free (src/ingest/decode-pool.ts), stores them once per Idempotency-Key
+// (LogStore.ingest) and sends the answer. The route picks the body format; this is the one ingest function
+// between it and the store.
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { mayActIn } from '../auth/tokens.js'
 import { retentionDaysOf, type Config } from '../config.js'
 import { errors } from '../errors.js'
 import { rawBodyOf } from '../http/raw-body.js'
-import type { Decoder } from '../ingest/run-mapper.js'
+import { decodeHere, type BodyFormat, type DecodedBody, type DecodeSettings } from '../ingest/decoders.js'
 import { IDEMPOTENCY_KEY_PATTERN } from '../schemas/ids.js'
 
 export interface IngestRoute {
-  decoder: Decoder
+  format: BodyFormat
   /** ?dedupe=body: without an Idempotency-Key, the body's hash is the key. */
   dedupe?: 'body'
   /** The answer's media type and encoding, when not the stored JSON (OTLP's protobuf). */
@@ -40,7 +40,7 @@ export async function ingestOnce (app: FastifyInstance, config: Config, request:
   const body = rawBodyOf(request)
   const now = app.now()
   const principal = request.principal
-  const { runs, answer, accepted, unmatched } = route.decoder(body, {
+  const settings: DecodeSettings = {
     now,
     retentionDays: retentionDaysOf(config, request.resourceGroup),
     maxFutureSkewSeconds: config.maxFutureSkewSeconds,
@@ -49,8 +49,10 @@ export async function ingestOnce (app: FastifyInstance, config: Config, request:
     maxBytes: config.ingestMaxBytes,
     mapping: config.collector,
     requestGroup: request.resourceGroup,
-    mayActIn: (group) => principal !== null && mayActIn(principal, group)
-  })
+    principal
+  }
+  const decoded: DecodedBody = await (app.decodePool?.decode(route.format, body, settings) ?? decodeHere(route.format, body, settings))
+  const { runs, answer, accepted, unmatched } = decoded
   const key = idempotencyKeyOf(request.headers['idempotency-key'], route.dedupe === 'body' ? body : undefined)
   const stored = await app.store.ingest(runs, {
     answer,

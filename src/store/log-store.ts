@@ -2,12 +2,11 @@
 // idempotency key is claimed first, then the run rows are locked in one fixed order (so concurrent batches
 // cannot deadlock) and ingestion sequences of a run are handed out in commit order; the lines go in
 // in compressed blocks (block-build.ts, built and compressed before the transaction, seqs relative to the
-// batch) through one INSERT, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
+// batch, or handed in built by a worker thread: run-blocks.ts) through one INSERT, and one NOTIFY per run tells tails (line-notifications.ts) at commit.
 import type pg from 'pg'
-import type { Labels } from '../labels.js'
-import type { LogBatch, LogRange, RunKey } from '../model.js'
+import type { LogRange, RunKey } from '../model.js'
 import type { Instant } from '../time.js'
-import { BLOCK_LINES, blockSpan, BlockRows, buildBlocks, type BuiltBlock } from './block-build.js'
+import { BLOCK_LINES, blockSpan, BlockRows, type BuiltBlock } from './block-build.js'
 import { dayText, positionInstant, sqlPosition } from './block-position.js'
 import { BlockReader, type LineCounts } from './block-read.js'
 import type { ReadsInFlight } from './reads-in-flight.js'
@@ -17,18 +16,12 @@ import { NOTIFY_LINES, notificationPayload } from './line-notifications.js'
 import type { Partitions } from './partitions.js'
 import { readNewLines } from './new-lines.js'
 import { mergeShipperLabels } from './run-labels.js'
+import { isBuilt, runBlocksOf, type RunBlocks, type RunLines } from './run-blocks.js'
 import type { StoredLine } from './stored-line.js'
 import { inTransaction } from './transaction.js'
 
 export type { LineCounts } from './block-read.js'
-
-/** One run's validated lines within a batch. */
-export interface RunLines {
-  run: RunKey
-  batch: LogBatch
-  /** Labels a shipper's records gave the run (COLLECTOR_RUN_LABELS), merged into its labels. */
-  labels?: Labels
-}
+export type { RunBlocks, RunLines } from './run-blocks.js'
 
 // updated_at takes EXCLUDED's, the column default (now(), computed with the inserted row): Citus refuses any
 // function that is not IMMUTABLE in DO UPDATE SET on a distributed table (docs/scaling.md).
@@ -51,7 +44,7 @@ RETURNING r.next_seq - $8 AS base_seq`
 // The blocks a batch adds to the run's unmerged count: its part-filled ones; all when it overlaps the run's lines.
 const unmergedCounts = (blocks: BuiltBlock[]): [number, number] => [blocks.filter((b) => b.count < BLOCK_LINES).length, blocks.length]
 
-const compareRuns = (a: RunLines, b: RunLines): number => {
+const compareRuns = (a: RunBlocks, b: RunBlocks): number => {
   const x = a.run
   const y = b.run
   if (x.group !== y.group) return x.group < y.group ? -1 : 1
@@ -89,7 +82,7 @@ export class LogStore extends BlockReader {
    * Stores the runs' lines once per idempotency key: without a key, always; with one, unless the key is
    * held (then the earlier answer is given back, or a conflict when the key was used for another request).
    */
-  async ingest (runs: RunLines[], ask: IngestAsk): Promise<StoredAnswer> {
+  async ingest (runs: Array<RunLines | RunBlocks>, ask: IngestAsk): Promise<StoredAnswer> {
     const response = JSON.stringify(ask.answer)
     const claim = claimOf(ask, response)
     if (claim === undefined && runs.length === 0) return { status: 200, body: response, replayed: false }
@@ -103,36 +96,37 @@ export class LogStore extends BlockReader {
    * Stores the lines of many runs (one entry per run) in one transaction. With a claim, the key is recorded
    * with the answer in the same transaction; if the key is already held, nothing is stored and the earlier
    * answer is returned (the caller compares requests). Resolves to null once the lines are committed.
+   * Lines not yet in blocks are built into blocks here, before the transaction.
    */
-  async ingestRuns (runs: RunLines[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
-    const sorted = [...runs].sort(compareRuns)
+  async ingestRuns (runs: Array<RunLines | RunBlocks>, claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
+    const built = await Promise.all(runs.map(async (r) => (isBuilt(r) ? r : await runBlocksOf(r))))
+    const sorted = built.sort(compareRuns)
     const days = new Map<string, number>()
-    for (const { batch } of sorted) {
-      for (const [day, n] of batch.days) {
+    for (const run of sorted) {
+      for (const [day, n] of run.days) {
         const text = dayText(day)
         days.set(text, (days.get(text) ?? 0) + n)
       }
     }
     await this.partitions.ensure(days.keys())
-    const blocks = await Promise.all(sorted.map(async ({ batch }) => await buildBlocks(batch.lines)))
     let earlier: EarlierAnswer | null
     try {
-      earlier = await this.ingestOnce(sorted, blocks, claim)
+      earlier = await this.ingestOnce(sorted, claim)
     } catch (err) {
       if (!isMissingPartition(err)) throw err
       this.partitions.forget() // another replica's retention dropped one we knew of
       await this.partitions.ensure(days.keys())
-      earlier = await this.ingestOnce(sorted, blocks, claim)
+      earlier = await this.ingestOnce(sorted, claim)
     }
     if (earlier === null) {
       this.partitions.noteWritten(days)
-      for (const { run, batch } of sorted) this.lineCounts.ingested[run.kind] += batch.lines.length
+      for (const { run, count } of sorted) this.lineCounts.ingested[run.kind] += count
     }
     return earlier
   }
 
   /** `runs` sorted by run key: every transaction locks run rows in that order. */
-  private async ingestOnce (runs: RunLines[], blocks: BuiltBlock[][], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
+  private async ingestOnce (runs: RunBlocks[], claim?: IdempotencyClaim): Promise<EarlierAnswer | null> {
     return await inTransaction(this.pool, async (client) => {
       if (claim !== undefined) {
         const earlier = await claimIdempotencyKey(client, claim)
@@ -140,22 +134,22 @@ export class LogStore extends BlockReader {
       }
       const baseSeqs: bigint[] = []
       const rows = new BlockRows()
-      for (const [r, { run, batch }] of runs.entries()) {
-        const [firstTs, firstNs] = sqlPosition(batch.first)
-        const [lastTs, lastNs] = sqlPosition(batch.last)
+      for (const { run, first, last, count, blocks } of runs) {
+        const [firstTs, firstNs] = sqlPosition(first)
+        const [lastTs, lastNs] = sqlPosition(last)
         const { rows: upserted } = await client.query<{ base_seq: string }>({
           name: 'upsert-run',
           text: UPSERT_RUN,
-          values: [run.group, run.kind, run.id, firstTs, firstNs, lastTs, lastNs, batch.lines.length, blockSpan(blocks[r] ?? []), ...unmergedCounts(blocks[r] ?? [])]
+          values: [run.group, run.kind, run.id, firstTs, firstNs, lastTs, lastNs, count, blockSpan(blocks), ...unmergedCounts(blocks)]
         })
         const base = BigInt(upserted[0]?.base_seq ?? '0')
         baseSeqs.push(base)
-        for (const b of blocks[r] ?? []) rows.add(run, Number(base), b)
+        for (const b of blocks) rows.add(run, Number(base), b)
       }
       await mergeShipperLabels(client, runs)
       if (rows.size > 0) await client.query({ name: 'insert-blocks', text: INSERT_BLOCKS, values: rows.columns })
       // One notification per run, delivered at commit: tails of these runs on every replica read the new lines.
-      const notifications = runs.map(({ run, batch }, i) => notificationPayload(run, baseSeqs[i] as bigint, batch.lines.length, positionInstant(batch.first)))
+      const notifications = runs.map(({ run, count, first }, i) => notificationPayload(run, baseSeqs[i] as bigint, count, positionInstant(first)))
       if (notifications.length > 0) await client.query({ name: 'notify-lines', text: NOTIFY_LINES, values: [notifications] })
       return null
     })

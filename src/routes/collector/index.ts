@@ -7,9 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
-import { lokiPush } from '../../ingest/loki.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../http/raw-body.js'
-import { shipperRecords } from '../../ingest/records.js'
 import { errorResponse } from '../../schemas/common.js'
 import { ingestOnce } from '../ingest-once.js'
 import otlpRoutes from './otlp.js'
@@ -47,7 +45,7 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
     }
   }, async (request, reply) => {
     if (mediaTypeOf(request) === 'application/x-protobuf') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-ndjson; Loki protobuf goes to /loki/api/v1/push.')
-    return await ingestOnce(app, config, request, reply, { decoder: shipperRecords(mediaTypeOf(request) === 'application/x-ndjson'), ...request.query })
+    return await ingestOnce(app, config, request, reply, { format: { format: 'records', ndjson: mediaTypeOf(request) === 'application/x-ndjson' }, ...request.query })
   })
 
   app.withTypeProvider<ZodTypeProvider>().post('/loki/api/v1/push', {
@@ -71,6 +69,6 @@ export default async function collectorRoutes (app: FastifyInstance, opts: { con
   }, async (request, reply) => {
     const type = mediaTypeOf(request)
     if (type === 'application/x-ndjson') throw errors.unsupportedMediaType('This endpoint takes application/json or application/x-protobuf (Loki push); NDJSON goes to /v2/lm/logs.')
-    return await ingestOnce(app, config, request, reply, { decoder: lokiPush(type === 'application/x-protobuf'), ...request.query })
+    return await ingestOnce(app, config, request, reply, { format: { format: 'loki', protobuf: type === 'application/x-protobuf' }, ...request.query })
   })
 }

@@ -6,7 +6,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { errors, type ApiError } from '../../errors.js'
-import { otlpLogs } from '../../ingest/otlp/map.js'
 import { exportLogsResponse, grpcCodeOf, rpcStatus } from '../../ingest/otlp/encode.js'
 import { mediaTypeOf, type bodyDocumentedOnly } from '../../http/raw-body.js'
 import { errorBody, loggedApiError } from '../../plugins/error-handler.js'
@@ -71,7 +70,7 @@ export default async function otlpRoutes (app: FastifyInstance, opts: OtlpOption
       if (!protobuf && mediaTypeOf(request) !== 'application/json') throw errors.unsupportedMediaType('OTLP/HTTP takes application/x-protobuf or application/json.')
       // The stored answer is OTLP's JSON form (a replay sends it again); protobuf requests get it re-encoded.
       return await ingestOnce(app, config, request, reply, {
-        decoder: otlpLogs(protobuf),
+        format: { format: 'otlp', protobuf },
         ...request.query,
         ...(protobuf ? { type: PROTOBUF, encode: (json: string) => exportLogsResponse(JSON.parse(json)) } : {})
       })

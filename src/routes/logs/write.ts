@@ -5,7 +5,6 @@ import { z } from 'zod'
 import type { Config } from '../../config.js'
 import { decodeContentEncoding } from '../../http/content-encoding.js'
 import { bodyDocumentedOnly, keepRawBodies, mediaTypeOf } from '../../http/raw-body.js'
-import { nativeLines } from '../../ingest/lines.js'
 import { errorResponse, runIdParam } from '../../schemas/common.js'
 import { ingestOnce } from '../ingest-once.js'
 import { RUN_ROUTES, runKeyOf } from '../run-kinds.js'
@@ -40,7 +39,7 @@ export default async function writeLogsRoutes (app: FastifyInstance, opts: { con
       }
     }, async (request, reply) => {
       const run = runKeyOf(route, request, reply)
-      return await ingestOnce(app, config, request, reply, { decoder: nativeLines(run, mediaTypeOf(request) === 'application/x-ndjson') })
+      return await ingestOnce(app, config, request, reply, { format: { format: 'native', run, ndjson: mediaTypeOf(request) === 'application/x-ndjson' } })
     })
   }
 }
