@@ -20,7 +20,9 @@ export const GRANULE_LINES = 1024
 const ZSTD_LEVEL = 3
 /** Blocks of at most this many lines are written with the dictionary (version 3), when there is one. */
 export const DICT_MAX_LINES = GRANULE_LINES
-const DEFLATE_LEVEL = 6
+// Measured on the bench's small blocks: 9 is 3 % smaller than 6 at about the same speed (deflate's speed is
+// in its matching, about a fifth of zstd -3's: which is why ingest keeps zstd and the merger rewrites).
+const DEFLATE_LEVEL = 9
 
 const deflateRaw = promisify(zlib.deflateRaw)
 
