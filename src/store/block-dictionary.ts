@@ -103,10 +103,15 @@ export async function dictionaryBytes (id: number, db?: Db): Promise<Buffer> {
   throw new Error(`the block was compressed with dictionary ${id}, which the store does not hold`)
 }
 
-/** Stores a dictionary (a no-op when the same bytes are stored already) and keeps it known. */
+/**
+ * Stores a dictionary (a no-op when the same bytes are stored already) and keeps it known. Other bytes
+ * stored under the same id (a 1 in 2^31 chance) are an error: no block may name this one.
+ */
 export async function saveDictionary (db: Db, bytes: Buffer): Promise<Dictionary> {
   const d = { id: dictionaryId(bytes), bytes }
   await db.query('INSERT INTO block_dictionaries (id, bytes) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [d.id, bytes])
+  const { rows } = await db.query<{ bytes: Buffer }>('SELECT bytes FROM block_dictionaries WHERE id = $1', [d.id])
+  if (rows[0]?.bytes.equals(bytes) !== true) throw new Error(`another dictionary is stored under id ${d.id}`)
   learnDictionary(d)
   newest.delete(db)
   return d
