@@ -45,6 +45,8 @@ interface Plan { ranges: Array<[number, number]>, maybe: number[], whole: boolea
 
 function planOf (row: SearchRow, probe: number[]): Plan | undefined {
   const layout = payloadLayout(row.prefix)
+  // A payload read whole that is shorter than the prefix (a small version-3 block) is all there already.
+  if (layout === 'v1' && row.prefix.length < SEARCH_PREFIX) return { ranges: [], maybe: [], whole: true }
   const end = (layout === undefined || layout === 'v1') ? Infinity : layout.filters.reduce((a, [, e]) => Math.max(a, e), 0)
   if (layout === undefined || layout === 'v1' || end > row.prefix.length) return { ranges: [[0, WHOLE]], maybe: [], whole: true }
   const maybe = layout.filters.map(([s, e], g) => (granuleMayHold(row.prefix.subarray(s, e), probe) ? g : -1)).filter((g) => g >= 0)
@@ -70,7 +72,7 @@ async function open (row: SearchRow, plan: Plan, pieces: Array<[number, Buffer]>
   if (pieces === undefined) return 'gone'
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   if (plan.whole) {
-    const block = await decodeBlock((pieces[0] as [number, Buffer])[1], row.minSeq)
+    const block = await decodeBlock(plan.ranges.length === 0 ? row.prefix : (pieces[0] as [number, Buffer])[1], row.minSeq)
     return { block, hits: await block.matching(needle, inflate, mayHold), whole: true }
   }
   const layout = plan.layout as Layout
