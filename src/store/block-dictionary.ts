@@ -92,14 +92,18 @@ export function learnDictionary (d: Dictionary): void {
 export async function dictionaryBytes (id: number, db?: Db): Promise<Buffer> {
   const kept = known.get(id)
   if (kept !== undefined) return kept
+  // Every source is asked (another app's pool may be down or elsewhere); a failure is thrown if none had it.
+  let failed: unknown
   for (const source of db === undefined ? sources : [db, ...sources]) {
-    const { rows } = await source.query<{ bytes: Buffer }>('SELECT bytes FROM block_dictionaries WHERE id = $1', [id])
+    const rows = await source.query<{ bytes: Buffer }>('SELECT bytes FROM block_dictionaries WHERE id = $1', [id])
+      .then((r) => r.rows, (err: unknown) => { failed ??= err; return [] })
     const bytes = rows[0]?.bytes
     if (bytes !== undefined && dictionaryId(bytes) === id) {
       known.set(id, bytes)
       return bytes
     }
   }
+  if (failed !== undefined) throw failed
   throw new Error(`the block was compressed with dictionary ${id}, which the store does not hold`)
 }
 

@@ -34,6 +34,8 @@ export interface MergeSettings extends PlanSettings {
 
 /** Runs whose last block a dictionary is trained from, at most. */
 const TRAINING_RUNS = 256
+const TRAINING_RETRY_MS = 10 * 60_000
+const untrainedUntil = new WeakMap<pg.Pool, number>()
 const RECENT_RUNS = 'SELECT resource_group, run_kind, run_id FROM runs ORDER BY updated_at DESC LIMIT $1'
 const LAST_BLOCK = `SELECT min_seq, payload FROM log_blocks WHERE resource_group = $1 AND run_kind = $2 AND run_id = $3
   ORDER BY last_ts DESC, last_ns DESC, last_seq DESC LIMIT 1`
@@ -45,6 +47,9 @@ const LAST_BLOCK = `SELECT min_seq, payload FROM log_blocks WHERE resource_group
 export async function storeDictionary (pool: pg.Pool): Promise<Dictionary | undefined> {
   const newest = await newestDictionary(pool)
   if (newest !== undefined) return newest
+  // A store too small to train from is sampled again only after TRAINING_RETRY_MS.
+  if ((untrainedUntil.get(pool) ?? 0) > Date.now()) return undefined
+  untrainedUntil.set(pool, Date.now() + TRAINING_RETRY_MS)
   const { rows: runs } = await pool.query<{ resource_group: string, run_kind: RunKind, run_id: string }>(RECENT_RUNS, [TRAINING_RUNS])
   const lines: Array<Array<{ msg: string, pod: string, container: string, stream: string }>> = []
   for (const r of runs) {
