@@ -45,7 +45,8 @@ try {
       SELECT 'heap' AS kind, pg_relation_size(c.oid) AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_blocks'::regclass
       UNION ALL SELECT 'toast', pg_total_relation_size(c.reltoastrelid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log_blocks'::regclass AND c.reltoastrelid <> 0
       UNION ALL SELECT 'index ' || regexp_replace(x.relname, '^log_blocks_\\d+_', ''), pg_relation_size(x.oid) FROM pg_inherits i JOIN pg_index ix ON ix.indrelid = i.inhrelid JOIN pg_class x ON x.oid = ix.indexrelid WHERE i.inhparent = 'log_blocks'::regclass
-      UNION ALL SELECT 'runs (all)', pg_total_relation_size('runs')) s GROUP BY kind ORDER BY bytes DESC`)
+      UNION ALL SELECT 'runs (all)', pg_total_relation_size('runs')
+      UNION ALL SELECT 'dictionaries (all)', coalesce(pg_total_relation_size(to_regclass('block_dictionaries')), 0)) s GROUP BY kind ORDER BY bytes DESC`)
   console.log('| relation | bytes | B/line | B/block |\n|---|---|---|---|')
   for (const r of rows) console.log(`| ${r.kind} | ${r.bytes} | ${(r.bytes / lines).toFixed(2)} | ${(r.bytes / b.blocks).toFixed(0)} |`)
 } finally {

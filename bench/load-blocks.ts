@@ -1,11 +1,15 @@
 // The scale data set into the block store: the generator's COPY text (the same text the row store is loaded
 // from, in the same run) is cut into each run's lines of the day, and when a day is complete its runs'
 // lines become full blocks (block-build.ts), inserted as ingest inserts them. The same text, as NDJSON
-// with its labels, is compressed with zstd -3 in 4 MiB chunks: the disk target's yardstick.
+// with its labels, is compressed with zstd -3 in 4 MiB chunks: the disk target's yardstick. As the service's
+// merger does (block-merge.ts), a dictionary is trained from a sample of the first day's lines across runs
+// once they are MIN_TRAINING_LINES or more, and stored; every block of one granule is then built with it (the
+// first day's too: the merger recompresses blocks written before the dictionary, so the store converges there).
 import { compress } from '@mongodb-js/zstd'
 import pg from 'pg'
 import { BlockRows, buildBlocks } from '../src/store/block-build.js'
 import type { BlockLine } from '../src/store/block-codec.js'
+import { MIN_TRAINING_LINES, saveDictionary, trainDictionary, trainingSample, type Dictionary } from '../src/store/block-dictionary.js'
 import { storedPosition } from '../src/store/block-position.js'
 import { INSERT_BLOCKS } from '../src/store/block-statements.js'
 import type { RunKind } from '../src/model.js'
@@ -19,6 +23,7 @@ export class BlockLoader implements DaySink {
   private zstdBytes = 0
   lines = 0
   private inserts: Promise<void> = Promise.resolve()
+  private dictionary: Dictionary | undefined
 
   constructor (private readonly client: pg.Client) {}
 
@@ -49,6 +54,8 @@ export class BlockLoader implements DaySink {
     const runs = this.days.get(day) ?? new Map<string, BlockLine[]>()
     this.days.delete(day)
     this.inserts = this.inserts.then(async () => {
+      const sample = trainingSample(runs.values())
+      if (this.dictionary === undefined && sample.length >= MIN_TRAINING_LINES) this.dictionary = await saveDictionary(this.client, trainDictionary(sample))
       let out = new BlockRows()
       const flush = async (): Promise<void> => {
         if (out.size > 0) await this.client.query({ text: INSERT_BLOCKS, values: out.columns })
@@ -59,7 +66,7 @@ export class BlockLoader implements DaySink {
         const first = lines[0]
         if (first === undefined) continue
         await this.client.query('SELECT log_blocks_ensure_partition($1::date)', [new Date(first.day * 86_400_000).toISOString().slice(0, 10)])
-        for (const b of await buildBlocks(lines)) out.add({ group, kind, id }, 0, b)
+        for (const b of await buildBlocks(lines, undefined, this.dictionary)) out.add({ group, kind, id }, 0, b)
         if (out.size >= 64) await flush()
       }
       await flush()

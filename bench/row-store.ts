@@ -79,12 +79,14 @@ export async function migrateRowStore (url: string): Promise<void> {
   }
 }
 
-/** Bytes of a store on disk: every relation of its line table's partitions (heap, TOAST, indexes) and runs. */
+/** Bytes of a store on disk: every relation of its line table's partitions (heap, TOAST, indexes), runs and block dictionaries. */
 export async function storeBytes (url: string, table: 'log_lines' | 'log_blocks'): Promise<number> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    const { rows } = await client.query<{ bytes: string }>(`SELECT (coalesce(sum(pg_total_relation_size(c.oid)), 0) + pg_total_relation_size('runs'))::text AS bytes
+    // The block store's dictionaries (block-dictionary.ts) count too; the row store has none.
+    const { rows } = await client.query<{ bytes: string }>(`SELECT (coalesce(sum(pg_total_relation_size(c.oid)), 0) + pg_total_relation_size('runs')
+        + coalesce(pg_total_relation_size(to_regclass('block_dictionaries')), 0))::text AS bytes
       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`, [table])
     return Number(rows[0]?.bytes ?? 0)
   } finally {

@@ -17,6 +17,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { build } from '../scripts/build.js'
+import { addDictionarySource } from '../src/store/block-dictionary.js'
 import { createPool } from '../src/store/pool.js'
 import { defaultSpec, planRuns, type DatasetSpec } from './dataset.js'
 import { pipeline } from 'node:stream/promises'
@@ -150,6 +151,8 @@ async function measurePoint (lines: number): Promise<PointResult> {
     const rowService = withRowStore ? await startService(rowsDb.url, settings, [path.join(rowStoreRelease(), 'dist', 'server.js')]) : undefined
     const pid = service.child.pid as number
     const bare = createPool(db.url, poolSize)
+    // The bare read decodes version-3 blocks too: their dictionary is fetched through this pool, as the service's.
+    addDictionarySource(bare)
     const secret = 'bench-cursor-secret-bench-cursor-secret'
     const reads: ReadRow[] = []
     const explained: PointResult['plans'] = []

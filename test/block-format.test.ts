@@ -1,12 +1,14 @@
 // The block payload: version 2 (a head and message granules, each with its trigram filter) round-trips every
 // message; a search finds every match inside a line, never one across two lines, and opens only the granules
 // that may hold its value; version-1 payloads (one zstd frame, as the first block store wrote) still read,
-// alone and merged with version-2 blocks of the same run.
+// alone and merged with version-2 blocks of the same run; version 3 (a small block with a stored dictionary)
+// round-trips too, reads with the others, and a missing dictionary is an error, not wrong lines.
 import { compress, decompress } from '@mongodb-js/zstd'
 import pg from 'pg'
 import t from 'tap'
-import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
-import { blockParts, DecodedBlock, encodeColumns, type BlockLine } from '../src/store/block-codec.js'
+import { BLOCK_LINES, BlockRows, blockSpan, buildBlocks, DICT_MAX_LINES, GRANULE_LINES, type BuiltBlock } from '../src/store/block-build.js'
+import { blockParts, DecodedBlock, encodeColumns, payloadLayout, type BlockLine } from '../src/store/block-codec.js'
+import { addDictionarySource, DICTIONARY_BYTES, dictionaryId, saveDictionary, trainDictionary } from '../src/store/block-dictionary.js'
 import { buildFilter, granuleMayHold, granuleProbe } from '../src/store/block-filter.js'
 import { decodePayload } from '../src/store/block-open.js'
 import { readRange } from '../src/store/block-read.js'
@@ -245,4 +247,92 @@ t.test('a read without a cursor takes its first block\'s payload with its page, 
   const after = (page[99] as (typeof page)[number]).position
   t.same((await readRange(first, { ...range, after }, 100)).map((r) => r.seq), all.slice(100, 200).map((l) => String(l.seq)))
   t.same(names.splice(0), ['blocks-asc-keys'], 'a page after a cursor takes keys only (its block is most often cached)')
+})
+
+// Lines of many small runs, as a store of them holds: templated messages with numbers and ids in them.
+const templated = (i: number): string => [
+  `GET /api/v1/items/${i * 7919 % 10007} 200 ${i % 97} ms`,
+  `epoch ${i % 13} step ${i} loss=${(1 / (i + 1)).toFixed(6)} lr=0.0003`,
+  `{"level":"info","msg":"request done","id":"${(i * 2654435761 % 4294967296).toString(16)}","took":${i % 50}}`,
+  `ünïcödé ✓ worker ${i % 5} finished job ${i}`
+][i % 4] as string
+
+t.test('version 3: a small block compressed with a stored dictionary reads back byte for byte, smaller than version 2', async (t) => {
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const bytes = trainDictionary(Array.from({ length: 3000 }, (_, i) => ({ msg: templated(i + 100_000), pod: 'p', container: 'main', stream: 'stdout' })))
+  t.ok(bytes.length > 0 && bytes.length <= DICTIONARY_BYTES)
+  const dictionary = await saveDictionary(pool, bytes)
+  t.equal(dictionary.id, dictionaryId(bytes), 'named by its bytes')
+  const { rows } = await pool.query<{ bytes: Buffer }>('SELECT bytes FROM block_dictionaries WHERE id = $1', [dictionary.id])
+  t.ok(rows[0]?.bytes.equals(bytes), 'stored')
+  // Times to the millisecond, and to the nanosecond (the head keeps them in the unit that divides them all).
+  for (const [name, lines] of [
+    ['milliseconds', Array.from({ length: 40 }, (_, i) => line(i, templated(i)))],
+    ['nanoseconds', Array.from({ length: 40 }, (_, i) => ({ ...line(i, templated(i)), t: 36_000_000_000_000 + i * 1_000_003 }))],
+    ['one empty line', [line(0, '')]]
+  ] as const) {
+    const [v3] = await buildBlocks(lines.map((l) => ({ ...l })), 3, dictionary)
+    const [v2] = await buildBlocks(lines.map((l) => ({ ...l })))
+    const payload = (v3 as BuiltBlock).payload
+    t.equal(payload[0], 3, `${name}: version 3`)
+    t.equal(payloadLayout(payload), 'v1', 'read whole (no granule table)')
+    if (lines.length > 1) t.ok(payload.length < (v2 as BuiltBlock).payload.length * 0.8, `${name}: ${payload.length} bytes against ${(v2 as BuiltBlock).payload.length} for version 2`)
+    t.ok((v3 as BuiltBlock).filter.equals((v2 as BuiltBlock).filter), 'the same block filter')
+    const d = await decodePayload(payload, (v3 as BuiltBlock).minSeq)
+    t.same(Array.from({ length: d.n }, (_, i) => d.msg(i)), lines.map((l) => l.msg), `${name}: every message`)
+    t.same(Array.from(d.t), lines.map((l) => l.t), `${name}: every time`)
+    t.same(Array.from(d.seq), lines.map((l) => l.seq))
+    t.same(Array.from({ length: d.n }, (_, i) => d.labelsOf(i)), lines.map((l) => [l.pod, l.container, l.stream]))
+  }
+  const big = Array.from({ length: DICT_MAX_LINES + 1 }, (_, i) => line(i, templated(i)))
+  const [large] = await buildBlocks(big, 3, dictionary)
+  t.ok(blockParts((large as BuiltBlock).payload), 'a block of more than one granule stays version 2')
+})
+
+t.test('version 3: a block naming a dictionary the store does not hold fails with a clear error, never wrong lines', async (t) => {
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const unknown = Buffer.from(`a dictionary never stored ${Date.now()} ${Math.random()}`.repeat(50))
+  const [block] = await buildBlocks([line(0, 'a dictionary never stored'), line(1, 'b')], 3, { id: dictionaryId(unknown), bytes: unknown })
+  await t.rejects(decodePayload((block as BuiltBlock).payload, 0), /compressed with dictionary \d+, which the store does not hold/)
+  const remove = addDictionarySource(pool)
+  t.teardown(remove)
+  await t.rejects(decodePayload((block as BuiltBlock).payload, 0), /which the store does not hold/, 'not in the database either')
+  // A row whose bytes do not match its id is not taken.
+  await pool.query('INSERT INTO block_dictionaries (id, bytes) VALUES ($1, $2)', [dictionaryId(unknown), Buffer.from('other bytes')])
+  await t.rejects(decodePayload((block as BuiltBlock).payload, 0), /which the store does not hold/, 'bytes that do not match the id are refused')
+})
+
+t.test('versions 1, 2 and 3 in one run read and search together', async (t) => {
+  const url = await createTestDatabase(t)
+  const pool = createPool(url, 2)
+  t.teardown(async () => await pool.end())
+  const dictionary = await saveDictionary(pool, trainDictionary(Array.from({ length: 3000 }, (_, i) => ({ msg: templated(i), pod: 'p', container: 'main', stream: 'stdout' }))))
+  const all = Array.from({ length: 3000 }, (_, i) => line(i, i % 400 === 3 ? `found quokka ${i}` : templated(i)))
+  const blocks = [
+    await v1Block(all.filter((l) => l.seq % 3 === 0)),
+    ...await buildBlocks(all.filter((l) => l.seq % 3 === 1).map((l) => ({ ...l }))),
+    ...await buildBlocks(all.filter((l) => l.seq % 3 === 2 && l.seq < 1500).map((l) => ({ ...l })), 3, dictionary),
+    ...await buildBlocks(all.filter((l) => l.seq % 3 === 2 && l.seq >= 1500).map((l) => ({ ...l })), 3, dictionary)
+  ]
+  t.same(blocks.map((b) => b.payload[0] === 3), [false, false, true, true], 'a version-1, a version-2 and two version-3 blocks')
+  const run = { group: 'g', kind: 'deployment' as const, id: 'mixed3' }
+  const rows = new BlockRows()
+  for (const b of blocks) rows.add(run, 0, b)
+  await pool.query("SELECT log_blocks_ensure_partition('2026-06-15')")
+  await pool.query(`INSERT INTO runs (resource_group, run_kind, run_id, first_ts, first_ns, last_ts, last_ns, line_count, next_seq, block_span)
+    VALUES ('g', 'deployment', 'mixed3', '2026-06-15 10:00:00+00', 0, '2026-06-15 11:00:00+00', 0, 3000, 3000, $1::interval)`, [blockSpan(blocks)])
+  await pool.query(INSERT_BLOCKS, rows.columns)
+  const start = BigInt(DAY) * DAY_NS
+  const range = { run, start, end: start + DAY_NS, top: 5000, order: 'asc' as const }
+  const asc = await readRange(pool, range, 5000)
+  t.same(asc.map((r) => r.msg), all.map((l) => l.msg), 'every line once, in order')
+  t.same(asc.map((r) => r.seq), all.map((l) => String(l.seq)))
+  const desc = await readRange(pool, { ...range, order: 'desc' }, 5000)
+  t.same(desc.map((r) => r.msg), all.map((l) => l.msg).reverse())
+  const found = await readRange(pool, { ...range, filters: { contains: 'quokka' } }, 5000)
+  t.same(found.map((r) => r.seq), all.filter((l) => l.msg.includes('quokka')).map((l) => String(l.seq)), 'a search finds the lines of every version')
 })

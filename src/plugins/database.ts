@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import type { Config } from '../config.js'
+import { addDictionarySource } from '../store/block-dictionary.js'
 import { LogStore } from '../store/log-store.js'
 import { Partitions } from '../store/partitions.js'
 import { createPool } from '../store/pool.js'
@@ -43,8 +44,11 @@ async function databasePlugin (app: FastifyInstance, opts: DatabaseOptions): Pro
   const store = new LogStore(pool, partitions, readPool)
   app.decorate('store', store)
   app.decorate('runs', new RunCatalog(readPool, pool))
+  // Blocks of payload version 3 name a dictionary: decoders fetch it through these pools once.
+  const dictionarySources = [addDictionarySource(readPool), ...(readPool === pool ? [] : [addDictionarySource(pool)])]
 
   app.addHook('onClose', async () => {
+    for (const remove of dictionarySources) remove()
     await partitions.analyzed()
     // A read between two of its queries (pages, payloads, a snapshot) finishes before the pools end.
     await store.reads.idle()

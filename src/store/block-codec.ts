@@ -11,11 +11,21 @@
 //   the granules' filters, the head frame (zstd: every column but the message bytes), then the granules'
 //   frames (zstd: a granule's message bytes concatenated). The table and filters come first so that a
 //   search takes them alone (a substring of the payload: block-search.ts) before choosing which frames to fetch.
-// A version-1 payload starts with zstd's magic number, a version-2 payload with the byte 2.
+// Version 3, for blocks of one granule (most of a store of many small runs): two deflate streams, both
+// started with a preset dictionary the store trained from its own lines (block-dictionary.ts), so a block of
+// a few dozen lines compresses about as well as a large one:
+//   varint 3, varint dictionary id, varint head stream length, the head stream (the columns but the message
+//   bytes, with times in a unit: below), the messages' stream (their bytes concatenated).
+// Its head starts with the varint 3 (not 1) then a varint k: every time (and delta) is a multiple of 10^k ns
+// and is stored divided by it (a run stamped to the millisecond saves two bytes a line). A version-3 payload
+// has no table: it is read whole, as version 1 is (payloadLayout says 'v1').
+// A version-1 payload starts with zstd's magic number, a version-2 payload with the byte 2, a version-3 with 3.
 import type { LogLine } from '../model.js'
 
 const VERSION = 1
 const BLOCK_VERSION = 2
+/** The payload version (and head columns version) of a dictionary-compressed block. */
+export const DICT_VERSION = 3
 const ZSTD_MAGIC = 0xfd2fb528
 export const DAY_NS = 86_400_000_000_000
 
@@ -98,16 +108,28 @@ export interface BlockColumns {
   label: ArrayLike<number>
   /** Each message's length in UTF-8 bytes. */
   lengths: ArrayLike<number>
+  /** Version-3 heads: times are stored divided by 10^timeUnit (every time is a multiple of it). */
+  timeUnit?: number
+}
+
+/** The largest k ≤ 9 such that every time is a multiple of 10^k ns. */
+export function timeUnitOf (t: ArrayLike<number>): number {
+  let k = 9
+  let unit = 1e9
+  for (let i = 0; i < t.length && k > 0; i++) while (k > 0 && (t[i] as number) % unit !== 0) { k--; unit /= 10 }
+  return k
 }
 
 function writeColumns (w: Writer, c: BlockColumns): void {
-  w.varint(VERSION)
+  const unit = 10 ** (c.timeUnit ?? 0)
+  if (c.timeUnit === undefined) w.varint(VERSION)
+  else { w.varint(DICT_VERSION); w.varint(c.timeUnit) }
   w.varint(c.count)
   w.signed(c.day)
   w.varint(c.labels.length)
   for (const [pod, container, stream] of c.labels) { w.text(pod); w.text(container); w.text(stream) }
   let prevT = 0
-  for (let i = 0; i < c.count; i++) { const t = c.t[i] as number; w.varint(t - prevT); prevT = t }
+  for (let i = 0; i < c.count; i++) { const t = c.t[i] as number; w.varint((t - prevT) / unit); prevT = t }
   let prevSeq = c.seq[0] as number
   w.varint(prevSeq)
   for (let i = 0; i < c.count; i++) { const seq = c.seq[i] as number; w.signed(seq - prevSeq); prevSeq = seq }
@@ -182,6 +204,30 @@ export function encodeBlockPayload (parts: BlockParts): Buffer {
   return w.buf.subarray(0, w.pos)
 }
 
+/** A version-3 payload: its dictionary's id and its two deflate streams. */
+export interface DictPayload { dictionary: number, head: Buffer, messages: Buffer }
+
+export function encodeDictPayload (p: DictPayload): Buffer {
+  const w = new Writer()
+  w.varint(DICT_VERSION)
+  w.varint(p.dictionary)
+  w.varint(p.head.length)
+  w.bytes(p.head)
+  w.bytes(p.messages)
+  return w.buf.subarray(0, w.pos)
+}
+
+/** The parts of a version-3 payload (subarrays of it); undefined for another version. */
+export function dictPayload (payload: Buffer): DictPayload | undefined {
+  if (payload[0] !== DICT_VERSION) return undefined
+  const r = new Reader(payload)
+  r.varint()
+  const dictionary = r.varint()
+  const headLength = r.varint()
+  if (r.pos + headLength > payload.length) throw new Error('block payload is truncated')
+  return { dictionary, head: payload.subarray(r.pos, r.pos + headLength), messages: payload.subarray(r.pos + headLength) }
+}
+
 /** The parts of a version-2 payload (subarrays of it); undefined for a version-1 payload, one zstd frame. */
 export function blockParts (payload: Buffer): BlockParts | undefined {
   const layout = payloadLayout(payload)
@@ -205,10 +251,11 @@ export interface PayloadLayout {
 
 /**
  * The layout of a version-2 payload, read from its first bytes (the whole payload or a prefix that holds its
- * table); 'v1' for a version-1 payload, undefined when the prefix ends inside the table.
+ * table); 'v1' for a payload read whole (version 1 or 3), undefined when the prefix ends inside the table.
  */
 export function payloadLayout (prefix: Buffer): PayloadLayout | 'v1' | undefined {
   if (prefix.length >= 4 && prefix.readUInt32LE(0) === ZSTD_MAGIC) return 'v1'
+  if (prefix[0] === DICT_VERSION) return 'v1'
   const r = new Reader(prefix)
   try {
     if (r.varint() !== BLOCK_VERSION) throw new Error('unknown block version')
@@ -253,19 +300,22 @@ export class DecodedBlock {
   private readonly parts: BlockParts | undefined
 
   /**
-   * `columns`: a version-1 payload decompressed, or a version-2 head decompressed (with its `parts`).
+   * `columns`: a version-1 payload decompressed (or a version-3 one's head and messages, end to end), or a
+   * version-2 head decompressed (with its `parts`).
    * `seqBase`: the row's min_seq, which the seqs are relative to.
    */
   constructor (columns: Buffer, seqBase = 0, parts?: BlockParts) {
     const r = new Reader(columns)
-    if (r.varint() !== VERSION) throw new Error('unknown block version')
+    const version = r.varint()
+    if (version !== VERSION && version !== DICT_VERSION) throw new Error('unknown block version')
+    const unit = version === DICT_VERSION ? 10 ** r.varint() : 1
     const n = this.n = r.varint()
     this.day = r.signed()
     const labelCount = r.varint()
     for (let i = 0; i < labelCount; i++) this.labels.push([r.text(), r.text(), r.text()])
     this.t = new Float64Array(n)
     let t = 0
-    for (let i = 0; i < n; i++) { t += r.varint(); this.t[i] = t }
+    for (let i = 0; i < n; i++) { t += r.varint() * unit; this.t[i] = t }
     this.seq = new Float64Array(n)
     let seq = r.varint() + seqBase
     for (let i = 0; i < n; i++) { seq += r.signed(); this.seq[i] = seq }

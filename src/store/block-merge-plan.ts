@@ -14,6 +14,8 @@ export interface MergeGroup {
   lines: number
   /** Whether some of its blocks overlap (then it is merged even if it cannot save a block). */
   overlapping: boolean
+  /** A lone block rewritten with the store's dictionary (block-merge.ts), not merged. */
+  recompress?: boolean
 }
 
 export interface PlanSettings {

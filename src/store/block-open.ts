@@ -1,9 +1,15 @@
 // Opening a block: its payload (fetched by the block's key when the page of blocks left it out) decoded
-// into columns; a version-2 block's granules are decompressed later, as a read reaches them.
+// into columns; a version-2 block's granules are decompressed later, as a read reaches them; a version-3
+// block's two streams at once, with the dictionary it names (fetched once: block-dictionary.ts).
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
 import { decompress } from '@mongodb-js/zstd'
 import type pg from 'pg'
 import type { RunKey } from '../model.js'
-import { blockParts, DecodedBlock } from './block-codec.js'
+import { blockParts, DecodedBlock, dictPayload } from './block-codec.js'
+import { dictionaryBytes } from './block-dictionary.js'
+
+const inflateRaw = promisify(zlib.inflateRaw)
 
 /**
  * One block's payload by its key (the first line's position), from a page that left payloads out; a block
@@ -17,8 +23,19 @@ export type BlockIdentity = [string, number, string, string, string, number]
 
 export const inflate = async (frame: Buffer): Promise<Buffer> => await decompress(frame)
 
-/** A block's payload decoded: a version-1 block whole, a version-2 block's head (granules load on demand). */
+/** A version-3 payload's columns (head and messages end to end), inflated with the dictionary it names. */
+export async function dictColumns (payload: Buffer): Promise<Buffer | undefined> {
+  const p = dictPayload(payload)
+  if (p === undefined) return undefined
+  const dictionary = await dictionaryBytes(p.dictionary)
+  const [head, messages] = await Promise.all([inflateRaw(p.head, { dictionary }), inflateRaw(p.messages, { dictionary })])
+  return Buffer.concat([head, messages])
+}
+
+/** A block's payload decoded: a version-1 or 3 block whole, a version-2 block's head (granules load on demand). */
 export async function decodeBlock (payload: Buffer, minSeq: number): Promise<DecodedBlock> {
+  const columns = await dictColumns(payload)
+  if (columns !== undefined) return new DecodedBlock(columns, minSeq)
   const parts = blockParts(payload)
   if (parts === undefined) return new DecodedBlock(await decompress(payload), minSeq)
   return new DecodedBlock(await decompress(parts.head), minSeq, parts)

@@ -8,7 +8,7 @@
 // (DecodedBlock.matching). A version-1 payload, or a table longer than the prefix, is fetched whole.
 import type pg from 'pg'
 import type { RunKey } from '../model.js'
-import { DecodedBlock, payloadLayout, type BlockParts } from './block-codec.js'
+import { DecodedBlock, DICT_VERSION, payloadLayout, type BlockParts } from './block-codec.js'
 import { granuleMayHold } from './block-filter.js'
 import { decodeBlock, inflate, type BlockIdentity } from './block-open.js'
 
@@ -45,6 +45,8 @@ interface Plan { ranges: Array<[number, number]>, maybe: number[], whole: boolea
 
 function planOf (row: SearchRow, probe: number[]): Plan | undefined {
   const layout = payloadLayout(row.prefix)
+  // A version-3 payload shorter than the prefix is all there already (one cut short fails to inflate).
+  if (layout === 'v1' && row.prefix[0] === DICT_VERSION && row.prefix.length < SEARCH_PREFIX) return { ranges: [], maybe: [], whole: true }
   const end = (layout === undefined || layout === 'v1') ? Infinity : layout.filters.reduce((a, [, e]) => Math.max(a, e), 0)
   if (layout === undefined || layout === 'v1' || end > row.prefix.length) return { ranges: [[0, WHOLE]], maybe: [], whole: true }
   const maybe = layout.filters.map(([s, e], g) => (granuleMayHold(row.prefix.subarray(s, e), probe) ? g : -1)).filter((g) => g >= 0)
@@ -70,7 +72,7 @@ async function open (row: SearchRow, plan: Plan, pieces: Array<[number, Buffer]>
   if (pieces === undefined) return 'gone'
   const mayHold = (filter: Buffer): boolean => granuleMayHold(filter, probe)
   if (plan.whole) {
-    const block = await decodeBlock((pieces[0] as [number, Buffer])[1], row.minSeq)
+    const block = await decodeBlock(plan.ranges.length === 0 ? row.prefix : (pieces[0] as [number, Buffer])[1], row.minSeq)
     return { block, hits: await block.matching(needle, inflate, mayHold), whole: true }
   }
   const layout = plan.layout as Layout

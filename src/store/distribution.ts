@@ -29,6 +29,8 @@ export const CITUS_PLACEMENTS: ReadonlyArray<readonly [table: string, placement:
   ['exports', { kind: 'local' }],
   // An export's deliveries, claimed with SKIP LOCKED beside it.
   ['export_notifications', { kind: 'local' }],
+  // Preset dictionaries of small blocks (block-dictionary.ts): a few immutable rows every shard's blocks may name.
+  ['block_dictionaries', { kind: 'reference' }],
   // postgrator's record of the migrations applied.
   ['schema_version', { kind: 'local' }]
 ]
