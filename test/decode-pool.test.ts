@@ -60,6 +60,7 @@ const thrown = async (f: () => Promise<unknown> | unknown): Promise<unknown> => 
 t.test('a worker gives the runs, counts, answers and block bytes the event loop gives', async (t) => {
   const pool = new DecodePool(2)
   t.teardown(async () => { await pool.close() })
+  await pool.warm()
   const cases: Array<[string, BodyFormat, Buffer]> = [
     ['native JSON, 5,000 lines (three blocks)', { format: 'native', run: RUN, ndjson: false }, native(5000)],
     ['shippers\' NDJSON records of several runs and groups, some unmatched', { format: 'records', ndjson: true }, records(3000)]
@@ -80,6 +81,7 @@ t.test('a worker gives the runs, counts, answers and block bytes the event loop 
 t.test('a bad line\'s 400 and a batch too large\'s 413 come back as the same catalogue errors', async (t) => {
   const pool = new DecodePool(1)
   t.teardown(async () => { await pool.close() })
+  await pool.warm()
   const format: BodyFormat = { format: 'native', run: RUN, ndjson: false }
   const bad = Buffer.from(JSON.stringify([{ timestamp: iso(0), msg: 'ok' }, { timestamp: iso(1), msg: 'a\u0000b' }]))
   const cases: Array<[string, Buffer, DecodeSettings]> = [['a NUL in line 1', bad, settings()], ['three lines, at most two', native(3), settings(2)], ['not JSON', Buffer.from('[{'), settings()]]
@@ -97,13 +99,16 @@ t.test('a worker that dies fails its body (not a catalogue error: a 500) and the
   let started = 0
   const pool = new DecodePool(1, 2, () => {
     started++
-    return new Worker(started === 1 ? 'process.exit(3)' : 'require("node:worker_threads").parentPort.on("message", () => { throw new Error("boom") })', { eval: true })
+    const port = 'require("node:worker_threads").parentPort'
+    return new Worker(`${port}.on("message", () => { ${started === 1 ? 'process.exit(3)' : 'throw new Error("boom")'} }); ${port}.postMessage({ ready: true })`, { eval: true })
   })
   t.teardown(async () => { await pool.close() })
+  await pool.warm()
   const format: BodyFormat = { format: 'native', run: RUN, ndjson: false }
   const first = await thrown(async () => await pool.decode(format, native(1), settings()))
   t.notOk(isApiError(first), 'the body fails with an internal error')
   t.match((first as Error).message, /exited/)
+  await pool.warm()
   const second = await thrown(async () => await pool.decode(format, native(1), settings()))
   t.match((second as Error).message, /boom/, 'an uncaught error in a worker fails its body too')
   t.equal(started, 2, 'a new worker was started for the next body')
@@ -111,6 +116,7 @@ t.test('a worker that dies fails its body (not a catalogue error: a 500) and the
 
 t.test('the queue is bounded: past it, the caller decodes on its own thread; closing fails what is queued', async (t) => {
   const pool = new DecodePool(1, 1)
+  await pool.warm()
   const format: BodyFormat = { format: 'native', run: RUN, ndjson: false }
   const running = pool.decode(format, native(3000), settings())
   const queued = pool.decode(format, native(10), settings())
@@ -130,10 +136,14 @@ t.test('the queue is bounded: past it, the caller decodes on its own thread; clo
 t.test('an idle worker ends; the next body starts another', async (t) => {
   const pool = new DecodePool(1, 2, undefined, 50)
   t.teardown(async () => { await pool.close() })
+  await pool.warm()
   const format: BodyFormat = { format: 'native', run: RUN, ndjson: false }
   t.equal((await pool.decode(format, native(5), settings()))?.accepted, 5)
   t.equal(pool.threads, 1, 'one worker after a body')
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.equal(pool.threads, 0, 'none once it idled')
-  t.equal((await pool.decode(format, native(7), settings()))?.accepted, 7, 'a new one decodes the next body')
+  t.equal(pool.decode(format, native(7), settings()), undefined, 'while a new one starts, a body is decoded by its caller')
+  t.equal(pool.threads, 1, 'the body started one')
+  await pool.warm()
+  t.equal((await pool.decode(format, native(7), settings()))?.accepted, 7, 'once started, it decodes the next body')
 })

@@ -2,7 +2,8 @@
 // keeps its connection: the rest of the body is read and dropped, so a client still sending (Node's fetch
 // sends all 11 MiB) receives its answer instead of EPIPE, and shippers drop a batch answered 413 rather
 // than retry a reset forever. Draining is bounded: past `maxBytes`, when the body stops coming for
-// `idleMs`, or `deadlineMs` after the answer, the connection is closed; the answer has been sent by then.
+// `idleMs`, or `deadlineMs` after the answer, the connection is closed (FIN first, the socket destroyed a
+// second later); the answer has been sent by then.
 import type { FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
@@ -29,9 +30,21 @@ export function drainUnreadBodies (app: FastifyInstance, opts: DrainOptions): vo
 /** A body still arriving on a real socket (an injected request has none to drain). */
 const unread = (req: IncomingMessage): boolean => !req.complete && req.socket instanceof Socket
 
+/**
+ * How long a connection given up on is still read after its FIN: a socket destroyed with unread bytes sends
+ * a reset, which can make the client's kernel drop the answer it has not read yet (a lingering close).
+ */
+const LINGER_MS = 1000
+
 function drain (req: IncomingMessage, opts: DrainOptions): void {
   let drained = 0
-  const close = (): void => { req.socket.destroy() }
+  let closing = false
+  const close = (): void => {
+    if (closing) return
+    closing = true
+    req.socket.end()
+    setTimeout(() => { req.socket.destroy() }, LINGER_MS).unref()
+  }
   const timer = setTimeout(close, opts.idleMs)
   const deadline = setTimeout(close, opts.deadlineMs)
   req.on('data', (chunk: Buffer) => {

@@ -1,7 +1,9 @@
 // Worker threads that decode ingest bodies and build their blocks, so a write's CPU (parsing, checking,
 // encoding, filters; docs/performance.md) runs beside the event loop instead of on it. Workers start on
-// demand up to `size`; a body waits in a queue of at most `queueLimit`, and past that the caller decodes
-// on its own thread (decode returns undefined), so a burst neither grows memory nor fails. A worker that
+// demand up to `size`; a body waits in a queue of at most `queueLimit`, and past that, or while no worker
+// has finished starting (a start takes from tens of milliseconds to seconds under tsx), the caller decodes
+// on its own thread (decode returns undefined), so a burst neither grows memory nor fails, and no write
+// waits for a thread to start. A worker that
 // dies fails its request (a 500) and is replaced by the next request. Apps of one process share a pool
 // (sharedDecodePool): a worker's start is paid once, not per app, and the last app's close ends it.
 import { Worker } from 'node:worker_threads'
@@ -15,7 +17,7 @@ interface Job {
   reject: (err: Error) => void
 }
 
-interface PoolWorker { thread: Worker, job: Job | undefined, idleTimer?: NodeJS.Timeout }
+interface PoolWorker { thread: Worker, job: Job | undefined, ready: boolean, idleTimer?: NodeJS.Timeout }
 
 /** A worker idle this long ends (its heap is memory the process keeps); the next body starts one again. */
 const IDLE_THREAD_MS = 60_000
@@ -53,7 +55,7 @@ export class DecodePool {
   decode (format: BodyFormat, body: Buffer, settings: DecodeSettings): Promise<DecodedBlocks> | undefined {
     if (this.closed || this.size === 0) return undefined
     const idle = this.idleWorker()
-    if (idle === undefined && this.queue.length >= this.queueLimit) return undefined
+    if (idle === undefined && (this.queue.length >= this.queueLimit || !this.anyReady())) return undefined
     // A copy of exactly the body's bytes, transferred: the body itself stays (it is hashed for the key).
     const request: DecodeRequest = { format, body: new Uint8Array(body), settings }
     return new Promise<DecodedBlocks>((resolve, reject) => {
@@ -63,16 +65,41 @@ export class DecodePool {
     })
   }
 
-  /** An idle worker, a new one while there are fewer than `size`, or undefined. */
+  /** A started worker that is idle, or undefined; one more starts while there are fewer than `size`. */
   private idleWorker (): PoolWorker | undefined {
-    for (const w of this.workers) if (w.job === undefined) return w
-    if (this.workers.size >= this.size) return undefined
-    const worker: PoolWorker = { thread: this.start(), job: undefined }
-    worker.thread.on('message', (reply: DecodeReply) => { this.settle(worker, reply) })
+    for (const w of this.workers) if (w.ready && w.job === undefined) return w
+    if (this.workers.size < this.size) this.startWorker()
+    return undefined
+  }
+
+  private anyReady (): boolean {
+    for (const w of this.workers) if (w.ready) return true
+    return false
+  }
+
+  /** Starts a worker; once it says it is ready it takes queued bodies, or idles. */
+  private startWorker (): void {
+    const worker: PoolWorker = { thread: this.start(), job: undefined, ready: false }
+    worker.thread.unref()
+    worker.thread.on('message', (reply: DecodeReply) => {
+      if (reply.ready === true) {
+        worker.ready = true
+        this.next(worker)
+      } else this.settle(worker, reply)
+    })
     worker.thread.on('error', (err) => { this.fail(worker, err) })
     worker.thread.on('exit', (code) => { this.fail(worker, new Error(`an ingest worker thread exited (code ${code})`)) })
     this.workers.add(worker)
-    return worker
+  }
+
+  /** Starts the workers and resolves once `count` of them are ready (tests, and a service that wants them warm). */
+  async warm (count = this.size, timeoutMs = 30_000): Promise<void> {
+    const wanted = Math.min(count, this.size)
+    const until = Date.now() + timeoutMs
+    while (!this.closed && [...this.workers].filter((w) => w.ready).length < wanted && Date.now() < until) {
+      while (this.workers.size < wanted) this.startWorker()
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
   }
 
   private run (worker: PoolWorker, job: Job): void {
@@ -116,8 +143,9 @@ export class DecodePool {
     const job = this.queue.shift()
     if (job === undefined) return
     const replacement = this.closed ? undefined : this.idleWorker()
-    if (replacement === undefined) job.reject(err)
-    else this.run(replacement, job)
+    if (replacement !== undefined) this.run(replacement, job)
+    else if (!this.closed && this.workers.size > 0) this.queue.unshift(job) // a worker still starting takes it
+    else job.reject(err)
   }
 
   /** Workers running (for tests). */

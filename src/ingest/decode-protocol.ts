@@ -15,8 +15,9 @@ export interface DecodeRequest {
 /** The decoded body with its blocks built; every filter and payload a view of one transferred buffer. */
 export type DecodedBlocks = Omit<Decoded, 'runs'> & { runs: RunBlocks[] }
 
-/** One of: the decoded body; a catalogue error to throw (400, 413); any other failure (a 500). */
+/** One of: the worker has started (its first message); the decoded body; a catalogue error to throw (400, 413); any other failure (a 500). */
 export interface DecodeReply {
+  ready?: true
   decoded?: DecodedBlocks
   apiError?: { statusCode: number, message: string, details?: ErrorDetails }
   failure?: { message: string, stack: string }

@@ -50,3 +50,4 @@ port.on('message', (request: DecodeRequest) => {
     port.postMessage({ failure: { message: err.message, stack: String(err.stack) } } satisfies DecodeReply)
   })
 })
+port.postMessage({ ready: true } satisfies DecodeReply)
