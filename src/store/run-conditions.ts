@@ -1,5 +1,5 @@
 // SQL conditions on the runs table (alias `r`) for labels, run ids and run times. A single-value label
-// condition is a containment (`@>`), which the GIN index on labels serves.
+// condition is a containment (`@>`), which the GIN index on labels (runs that have some) serves.
 import type { LabelChange, RunConditions, TimeCondition } from '../labels.js'
 
 /** Adds a value to the statement's parameters and returns its placeholder. */
@@ -23,7 +23,8 @@ function timeSql (c: TimeCondition, param: Param): string {
 export function runConditionsSql (conditions: RunConditions | undefined, param: Param): string[] {
   const where: string[] = []
   for (const c of conditions?.labels ?? []) {
-    if (c.operator === 'IN' && c.values.length === 1) where.push(`r.labels @> ${param(JSON.stringify({ [c.key]: c.values[0] }))}::jsonb`)
+    // A run with no labels holds none: the partial index on labels (runs with some) serves the containment.
+    if (c.operator === 'IN' && c.values.length === 1) where.push(`(r.labels @> ${param(JSON.stringify({ [c.key]: c.values[0] }))}::jsonb AND r.labels <> '{}'::jsonb)`)
     else if (c.operator === 'IN') where.push(`r.labels ->> ${param(c.key)} = ANY(${param(c.values)}::text[])`)
     else where.push(`NOT coalesce(r.labels ->> ${param(c.key)} = ANY(${param(c.values)}::text[]), false)`)
   }
