@@ -11,10 +11,10 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { BlockRows, buildBlocks } from '../src/store/block-build.js'
 import type { BlockLine } from '../src/store/block-codec.js'
-import { storedPosition } from '../src/store/block-position.js'
 import { INSERT_BLOCKS } from '../src/store/block-statements.js'
 import type { RunKind } from '../src/model.js'
 import { dayOf, defaultSpec, generate, planRuns, type DatasetSpec, type DaySink, type RunPlan } from './dataset.js'
+import { addCopyText } from './load-blocks.js'
 import { microsLiteral } from './load.js'
 
 /** Slice k of a store cut in slices of `sliceLines`: slice 0 is the scale data set of that size, the others new runs. */
@@ -36,15 +36,7 @@ class SliceSink implements DaySink {
   write (day: number, text: string): void {
     let runs = this.days.get(day)
     if (runs === undefined) this.days.set(day, runs = new Map())
-    for (const row of text.split('\n')) {
-      if (row === '') continue
-      const [group, kind, id, ts, ns, seq, container, pod, stream, msg] = row.split('\t') as [string, string, string, string, string, string, string, string, string, string]
-      const key = `${group}\t${kind}\t${id}`
-      let lines = runs.get(key)
-      if (lines === undefined) runs.set(key, lines = [])
-      const p = storedPosition({ ts, nanos: Number(ns), seq })
-      lines.push({ day: p.day, t: p.t, seq: p.seq, container, pod, stream, msg })
-    }
+    addCopyText(runs, text)
   }
 
   async complete (day: number): Promise<void> {

@@ -17,6 +17,24 @@ import type { DaySink } from './dataset.js'
 
 const NDJSON_CHUNK = 4 << 20
 
+/**
+ * The generator's COPY text cut into each run's lines (keyed "group\tkind\tid"), as block lines; `each`
+ * sees every line with its run and timestamp text.
+ */
+export function addCopyText (runs: Map<string, BlockLine[]>, text: string, each?: (group: string, kind: string, id: string, ts: string, ns: string, line: BlockLine) => void): void {
+  for (const row of text.split('\n')) {
+    if (row === '') continue
+    const [group, kind, id, ts, ns, seq, container, pod, stream, msg] = row.split('\t') as [string, string, string, string, string, string, string, string, string, string]
+    const key = `${group}\t${kind}\t${id}`
+    let lines = runs.get(key)
+    if (lines === undefined) runs.set(key, lines = [])
+    const p = storedPosition({ ts, nanos: Number(ns), seq })
+    const line: BlockLine = { day: p.day, t: p.t, seq: p.seq, container, pod, stream, msg }
+    lines.push(line)
+    each?.(group, kind, id, ts, ns, line)
+  }
+}
+
 export class BlockLoader implements DaySink {
   private readonly days = new Map<number, Map<string, BlockLine[]>>()
   private ndjson = ''
@@ -30,17 +48,10 @@ export class BlockLoader implements DaySink {
   write (day: number, text: string): void {
     let runs = this.days.get(day)
     if (runs === undefined) this.days.set(day, runs = new Map())
-    for (const row of text.split('\n')) {
-      if (row === '') continue
-      const [group, kind, id, ts, ns, seq, container, pod, stream, msg] = row.split('\t') as [string, string, string, string, string, string, string, string, string, string]
-      const key = `${group}\t${kind}\t${id}`
-      let lines = runs.get(key)
-      if (lines === undefined) runs.set(key, lines = [])
-      const p = storedPosition({ ts, nanos: Number(ns), seq })
-      lines.push({ day: p.day, t: p.t, seq: p.seq, container, pod, stream, msg })
-      this.ndjson += `{"group":"${group}","kind":"${kind}","id":"${id}","timestamp":"${ts}","ns":${ns},"container":"${container}","pod":"${pod}","stream":"${stream}","msg":${JSON.stringify(msg)}}\n`
+    addCopyText(runs, text, (group, kind, id, ts, ns, line) => {
+      this.ndjson += `{"group":"${group}","kind":"${kind}","id":"${id}","timestamp":"${ts}","ns":${ns},"container":"${line.container}","pod":"${line.pod}","stream":"${line.stream}","msg":${JSON.stringify(line.msg)}}\n`
       this.lines++
-    }
+    })
     if (this.ndjson.length >= NDJSON_CHUNK) this.flushNdjson()
   }
 

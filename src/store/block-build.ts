@@ -100,18 +100,12 @@ async function buildBlock (lines: BlockLine[], level: number, dictionary: Dictio
   const { columns, granules, minSeq, maxSeq } = packBlock(lines)
   const first = lines[0] as BlockLine
   const last = lines[lines.length - 1] as BlockLine
+  // What a block row holds beside its filter and payload, whatever the payload's version.
+  const row = { first: { day: first.day, t: first.t, seq: first.seq }, last: { day: last.day, t: last.t, seq: last.seq }, minSeq, maxSeq, count: lines.length }
   if (dictionary !== undefined && lines.length <= DICT_MAX_LINES) {
     const options = { level: DEFLATE_LEVEL, dictionary: dictionary.bytes }
     const [head, messages] = await Promise.all([deflateRaw(encodeHead({ ...columns, timeUnit: timeUnitOf(columns.t) }), options), deflateRaw(granules[0] as Buffer, options)])
-    return {
-      first: { day: first.day, t: first.t, seq: first.seq },
-      last: { day: last.day, t: last.t, seq: last.seq },
-      minSeq,
-      maxSeq,
-      count: lines.length,
-      filter: blockFilters(granules, columns.lengths, GRANULE_LINES).filter,
-      payload: encodeDictPayload({ dictionary: dictionary.id, head, messages })
-    }
+    return { ...row, filter: blockFilters(granules, columns.lengths, GRANULE_LINES).filter, payload: encodeDictPayload({ dictionary: dictionary.id, head, messages }) }
   }
   const frames = Promise.all(granules.map(async (bytes) => await compressAt(bytes, level)))
   const head = compressAt(encodeHead(columns), level)
@@ -119,11 +113,7 @@ async function buildBlock (lines: BlockLine[], level: number, dictionary: Dictio
   const { filter, granuleFilters } = blockFilters(granules, columns.lengths, GRANULE_LINES)
   const compressed = await frames
   return {
-    first: { day: first.day, t: first.t, seq: first.seq },
-    last: { day: last.day, t: last.t, seq: last.seq },
-    minSeq,
-    maxSeq,
-    count: lines.length,
+    ...row,
     filter,
     payload: encodeBlockPayload({
       granuleLines: GRANULE_LINES,
